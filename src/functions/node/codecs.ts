@@ -1,0 +1,25 @@
+/**
+ * Node adapter for the WASM codecs: compiles each .wasm from disk once and hands the Module to
+ * @jsquash's init(), the same way the Worker hands over its imported modules.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { init as initJpeg } from '@jsquash/jpeg/decode.js';
+import { init as initPng } from '@jsquash/png/decode.js';
+import { init as initWebp } from '@jsquash/webp/decode.js';
+
+const require = createRequire(import.meta.url);
+let ready: Promise<void> | null = null;
+
+function wasm(spec: string): WebAssembly.Module {
+  return new WebAssembly.Module(readFileSync(require.resolve(spec)));
+}
+
+export function initNodeCodecs(): Promise<void> {
+  ready ??= (async () => {
+    await initJpeg(wasm('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm') as never);
+    await initPng(wasm('@jsquash/png/codec/pkg/squoosh_png_bg.wasm'));
+    await initWebp(wasm('@jsquash/webp/codec/dec/webp_dec.wasm') as never);
+  })();
+  return ready;
+}
