@@ -1,0 +1,24 @@
+import { readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+
+const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);
+
+/** Image files directly in a directory (sorted, so every run visits them in the same order). */
+export function listImages(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    throw new Error(`cannot read directory ${dir}`);
+  }
+  return names
+    .filter((n) => IMAGE_EXT.has(extname(n).toLowerCase()))
+    .map((n) => join(dir, n))
+    .filter((p) => statSync(p).isFile())
+    .sort();
+}
+
+/** Ids are file names without their extension: the benchmark contract. */
+export function idOf(path: string): string {
+  return basename(path, extname(path));
+}

@@ -1,0 +1,154 @@
+/**
+ * `copycat` command line: the same core as the Worker, run in Node for bulk indexing, the
+ * dataset/query -> submit.csv job, fingerprints and benchmarks. Exit code 2 on usage errors.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { evaluate, parseCsv, type TruthRow } from '../core/eval/metrics.ts';
+import { pdqToHex } from '../core/signals/pdq.ts';
+import { LocalDb } from './db.ts';
+import { idOf, listImages } from './files.ts';
+import { median, runPredict } from './predict.ts';
+import { Progress } from './progress.ts';
+import { createPipeline, DEFAULT_SIGNALS } from './runtime.ts';
+import { formatMetrics } from './report.ts';
+
+const USAGE = `copycat <command> [options]
+
+  index <refs-dir> --db <path> [--signals a,b]      add images to a persistent local index (resumable)
+  predict --refs <dir> --queries <dir> --out <csv> [--top 10] [--signals a,b]
+                                                    write query,source,score (top-K rows per query)
+  match --dataset <dir> --query <dir> --out submit.csv
+                                                    write source,query: the best source per query
+  fingerprint --json <files...>                     one JSON object per line per file
+  bench --refs <dir> --queries <dir> --truth <truth.csv> [--top 10] [--signals a,b] [--out preds.csv]
+                                                    predict + metrics (same as bench/score.py) + timing
+
+signals: ${DEFAULT_SIGNALS.join(',')} (default: all of them, fused)`;
+
+class UsageError extends Error {}
+
+function need(v: string | undefined, flag: string): string {
+  if (!v) throw new UsageError(`missing ${flag}`);
+  return v;
+}
+
+function signalsOf(v: string | undefined): string[] {
+  return v ? v.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_SIGNALS;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  const { values: o, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      db: { type: 'string' }, refs: { type: 'string' }, queries: { type: 'string' }, out: { type: 'string' },
+      top: { type: 'string' }, signals: { type: 'string' }, dataset: { type: 'string' }, query: { type: 'string' },
+      truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+      'dump-candidates': { type: 'string' }, threshold: { type: 'string' },
+    },
+  });
+  const top = o.top ? Number(o.top) : 10;
+  if (!Number.isInteger(top) || top < 1) throw new UsageError('--top must be a positive integer');
+  switch (cmd) {
+    case 'index': return cmdIndex(need(positionals[0], '<refs-dir>'), need(o.db, '--db'), signalsOf(o.signals));
+    case 'predict': {
+      const p = await createPipeline(signalsOf(o.signals));
+      const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'] });
+      writeFileSync(need(o.out, '--out'), 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
+      reportFailures(r.failures);
+      console.error(`wrote ${r.rows.length} rows to ${o.out}`);
+      return;
+    }
+    case 'match': {
+      const p = await createPipeline(signalsOf(o.signals));
+      const r = await runPredict(p, { refs: need(o.dataset, '--dataset'), queries: need(o.query, '--query'), top: 1 });
+      writeFileSync(need(o.out, '--out'), 'source,query\n' + r.rows.map((x) => `${basename(x.sourceFile)},${basename(x.queryFile)}`).join('\n') + '\n');
+      reportFailures(r.failures);
+      console.error(`wrote ${r.rows.length} rows to ${o.out}`);
+      return;
+    }
+    case 'fingerprint': return cmdFingerprint(positionals, signalsOf(o.signals));
+    case 'bench': return cmdBench(o as Record<string, string | undefined>, top);
+    case undefined: case 'help': case '--help': console.log(USAGE); return;
+    default: throw new UsageError(`unknown command "${cmd}"`);
+  }
+}
+
+async function cmdIndex(dir: string, dbPath: string, names: string[]): Promise<void> {
+  const p = await createPipeline(names);
+  const db = await LocalDb.open(dbPath, p.signals, p.fusion);
+  const files = listImages(dir);
+  const bar = new Progress('index', files.length);
+  let added = 0, skipped = 0;
+  const failures: { file: string; error: string }[] = [];
+  for (const f of files) {
+    if (db.has(idOf(f))) skipped++;
+    else {
+      try {
+        const { fingerprint } = await p.fingerprintFile(f);
+        await db.add(idOf(f), fingerprint, { file: basename(f) });
+        added++;
+      } catch (err) {
+        failures.push({ file: f, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    bar.tick();
+  }
+  bar.end();
+  db.close();
+  reportFailures(failures);
+  console.log(JSON.stringify({ db: dbPath, added, skipped, failed: failures.length, total: db.catalog.size }));
+}
+
+async function cmdFingerprint(files: string[], names: string[]): Promise<void> {
+  if (!files.length) throw new UsageError('fingerprint needs at least one file');
+  const p = await createPipeline(names.includes('pdq') ? names : ['pdq', ...names]);
+  let failed = 0;
+  for (const f of files) {
+    try {
+      const { fingerprint, ms } = await p.fingerprintFile(f);
+      const pdq = fingerprint.pdq as { hashes: Uint8Array[]; quality: number };
+      const out: Record<string, unknown> = { file: f, pdq: pdqToHex(pdq.hashes[0]), pdqQuality: pdq.quality, ms: Number(ms.toFixed(2)) };
+      for (const s of p.signals) if (s.name !== 'pdq') out[s.name] = Array.from(s.toVector(fingerprint[s.name]), (x) => Number(x.toFixed(5)));
+      console.log(JSON.stringify(out));
+    } catch (err) {
+      failed++;
+      console.log(JSON.stringify({ file: f, error: err instanceof Error ? err.message : String(err) }));
+    }
+  }
+  if (failed) process.exitCode = 1;
+}
+
+async function cmdBench(o: Record<string, string | undefined>, top: number): Promise<void> {
+  const truth = parseCsv(readFileSync(need(o.truth, '--truth'), 'utf8')) as unknown as TruthRow[];
+  const p = await createPipeline(signalsOf(o.signals));
+  const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'] });
+  if (o.out) writeFileSync(o.out, 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
+  const preds = r.rows.map((x) => ({ query: x.query, source: x.source, score: Number(x.score.toFixed(6)) }));
+  const m = evaluate(truth, preds, o.threshold !== undefined ? Number(o.threshold) : p.fusion.copyThreshold);
+  reportFailures(r.failures);
+  console.log(formatMetrics(m));
+  const timing = { fingerprint_ms_median: median(r.fingerprintMs), search_ms_median: median(r.searchMs), images: r.fingerprintMs.length };
+  console.log(`time per image: fingerprint (decode + signals) median ${timing.fingerprint_ms_median.toFixed(1)} ms, search median ${timing.search_ms_median.toFixed(2)} ms over ${timing.images} images`);
+  console.log(JSON.stringify({
+    signals: p.signals.map((s) => s.name), top1: m.top1, top1_by_tier: Object.fromEntries(Object.entries(m.top1ByTier).map(([k, v]) => [k, v.accuracy])),
+    uAP: m.microAP, recall_at_p90: m.recallAtP90, threshold_at_p90: Number.isFinite(m.thresholdAtP90) ? m.thresholdAtP90 : null,
+    distractor_fpr_at_p90: m.distractorFprAtP90, at_threshold: m.atThreshold, ...timing,
+  }));
+}
+
+function reportFailures(failures: { file: string; error: string }[]): void {
+  for (const f of failures) console.error(`skipped ${f.file}: ${f.error}`);
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`copycat: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  console.error(`copycat: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

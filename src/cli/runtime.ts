@@ -1,0 +1,53 @@
+/**
+ * Node glue for the CLI: WASM codecs from node_modules, the signal list from names, and one
+ * "fingerprint this file" step that every command shares (the Worker does the same through
+ * src/functions/edge, over the same core).
+ */
+import { readFileSync } from 'node:fs';
+import { decodeImage } from '../core/image/decode.ts';
+import { DEFAULT_FUSION, singleSignalFusion } from '../core/fusion/defaults.ts';
+import type { FusionModel } from '../core/fusion/fusion.ts';
+import { extractFingerprint } from '../core/signals/fingerprint.ts';
+import { resolveSignals } from '../core/signals/registry.ts';
+import type { Fingerprint, Signal } from '../core/signals/signal.ts';
+import { initNodeCodecs } from '../functions/node/codecs.ts';
+
+export const DEFAULT_SIGNALS = DEFAULT_FUSION.signals;
+
+export interface Pipeline {
+  signals: Signal[];
+  fusion: FusionModel;
+  fingerprintFile(path: string): Promise<{ fingerprint: Fingerprint; ms: number }>;
+}
+
+export async function createPipeline(names: string[] = DEFAULT_SIGNALS): Promise<Pipeline> {
+  await initNodeCodecs();
+  const signals = resolveSignals(names);
+  const fusion = names.length === 1 ? singleSignalFusion(names[0]) : fusionFor(names);
+  return {
+    signals,
+    fusion,
+    async fingerprintFile(path) {
+      const bytes = new Uint8Array(readFileSync(path));
+      const t0 = performance.now();
+      const img = await decodeImage(bytes);
+      const fingerprint = await extractFingerprint(signals, img);
+      return { fingerprint, ms: performance.now() - t0 };
+    },
+  };
+}
+
+/** The shipped fusion restricted to the chosen signals (a dropped signal's weight is dropped too). */
+function fusionFor(names: string[]): FusionModel {
+  const missing = names.filter((n) => !DEFAULT_FUSION.signals.includes(n));
+  if (missing.length) {
+    throw new Error(`no fusion weights for ${missing.join(', ')}; choose one signal or a subset of ${DEFAULT_FUSION.signals.join(',')}`);
+  }
+  const idx = names.map((n) => DEFAULT_FUSION.signals.indexOf(n));
+  return {
+    ...DEFAULT_FUSION,
+    signals: names,
+    weights: idx.map((i) => DEFAULT_FUSION.weights[i]),
+    marginWeights: idx.map((i) => DEFAULT_FUSION.marginWeights[i]),
+  };
+}

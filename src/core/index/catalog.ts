@@ -1,0 +1,119 @@
+/**
+ * The catalog of known references: each image's fingerprint and metadata, one VectorIndex per
+ * signal for the shortlist, and exact per-signal re-scoring of the shortlist before fusion. It is
+ * the one search path: the Durable Object, the CLI and the benchmarks all hold a Catalog.
+ */
+import { candidateMeans, fuse, type Candidate, type FusionModel } from '../fusion/fusion.ts';
+import type { Fingerprint, Signal } from '../signals/signal.ts';
+import { FlatIndex } from './flat.ts';
+import type { Metadata, VectorIndex } from './vector-index.ts';
+
+export interface CatalogEntry {
+  id: string;
+  namespace: string;
+  metadata?: Metadata;
+  fingerprint: Fingerprint;
+}
+
+export interface SearchOptions {
+  topK?: number;
+  namespace?: string;
+  /** Candidates taken from each signal's index (and each query variant) before exact re-scoring. */
+  shortlist?: number;
+}
+
+export interface SearchHit {
+  id: string;
+  score: number;
+  signals: Record<string, number>;
+  metadata?: Metadata;
+}
+
+export type IndexFactory = (signal: Signal) => VectorIndex;
+
+export const flatIndexFactory: IndexFactory = (s) => new FlatIndex(s.index.dimensions, s.index.metric);
+
+const keyOf = (namespace: string, id: string) => `${namespace}\u0000${id}`;
+
+export class Catalog {
+  private entries = new Map<string, CatalogEntry>();
+  private indexes: Map<string, VectorIndex>;
+
+  constructor(
+    readonly signals: Signal[],
+    readonly fusion: FusionModel,
+    makeIndex: IndexFactory = flatIndexFactory,
+  ) {
+    this.indexes = new Map(signals.map((s) => [s.name, makeIndex(s)]));
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(namespace: string, id: string): CatalogEntry | undefined {
+    return this.entries.get(keyOf(namespace, id));
+  }
+
+  *list(namespace?: string): Iterable<CatalogEntry> {
+    for (const e of this.entries.values()) if (namespace === undefined || e.namespace === namespace) yield e;
+  }
+
+  async add(entry: CatalogEntry): Promise<void> {
+    const key = keyOf(entry.namespace, entry.id);
+    for (const s of this.signals) {
+      const value = entry.fingerprint[s.name];
+      if (value === undefined) throw new Error(`fingerprint of ${entry.id} lacks signal ${s.name}`);
+      await this.indexes.get(s.name)!.upsert([{ id: key, values: s.toVector(value), namespace: entry.namespace }]);
+    }
+    this.entries.set(key, entry);
+  }
+
+  async remove(namespace: string, id: string): Promise<boolean> {
+    const key = keyOf(namespace, id);
+    if (!this.entries.has(key)) return false;
+    for (const idx of this.indexes.values()) await idx.deleteByIds([key]);
+    this.entries.delete(key);
+    return true;
+  }
+
+  async search(fp: Fingerprint, opts: SearchOptions = {}): Promise<SearchHit[]> {
+    const namespace = opts.namespace ?? 'default';
+    const keys = await this.shortlist(fp, namespace, opts.shortlist ?? 100);
+    const cands: Candidate[] = [];
+    for (const key of keys) {
+      const e = this.entries.get(key);
+      if (e) cands.push({ key, similarities: this.similarities(fp, e.fingerprint) });
+    }
+    const means = candidateMeans(this.fusion, cands);
+    const hits = cands.map((c) => {
+      const e = this.entries.get(c.key)!;
+      return { id: e.id, score: fuse(this.fusion, c, means), signals: c.similarities, metadata: e.metadata };
+    });
+    hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+    return hits.slice(0, opts.topK ?? 10);
+  }
+
+  similarities(query: Fingerprint, ref: Fingerprint): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.signals) {
+      const q = query[s.name], r = ref[s.name];
+      if (q !== undefined && r !== undefined) out[s.name] = s.similarity(q, r);
+    }
+    return out;
+  }
+
+  private async shortlist(fp: Fingerprint, namespace: string, k: number): Promise<Set<string>> {
+    const keys = new Set<string>();
+    for (const s of this.signals) {
+      const v = fp[s.name];
+      if (v === undefined) continue;
+      const vectors = [s.toVector(v), ...(s.queryVectors?.(v) ?? [])];
+      for (const vec of vectors) {
+        const res = await this.indexes.get(s.name)!.query(vec, { topK: k, namespace });
+        for (const m of res.matches) keys.add(m.id);
+      }
+    }
+    return keys;
+  }
+}
