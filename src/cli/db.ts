@@ -17,13 +17,13 @@ export class LocalDb {
   readonly catalog: Catalog;
   private fd: number;
 
-  private constructor(private readonly path: string, private readonly signals: Signal[], fusion: FusionModel) {
+  private constructor(private readonly signals: Signal[], fusion: FusionModel) {
     this.catalog = new Catalog(signals, fusion);
     this.fd = -1;
   }
 
   static async open(path: string, signals: Signal[], fusion: FusionModel): Promise<LocalDb> {
-    const db = new LocalDb(path, signals, fusion);
+    const db = new LocalDb(signals, fusion);
     if (existsSync(path)) await db.replay(readFileSync(path, 'utf8'));
     db.fd = openSync(path, 'a');
     return db;

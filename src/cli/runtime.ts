@@ -4,10 +4,9 @@
  * src/functions/edge, over the same core).
  */
 import { readFileSync } from 'node:fs';
-import { decodeImage } from '../core/image/decode.ts';
 import { DEFAULT_FUSION, singleSignalFusion } from '../core/fusion/defaults.ts';
 import type { FusionModel } from '../core/fusion/fusion.ts';
-import { extractFingerprint } from '../core/signals/fingerprint.ts';
+import { fingerprintBytes } from '../core/pipeline.ts';
 import { resolveSignals } from '../core/signals/registry.ts';
 import type { Fingerprint, Signal } from '../core/signals/signal.ts';
 import { initNodeCodecs } from '../functions/node/codecs.ts';
@@ -30,8 +29,7 @@ export async function createPipeline(names: string[] = DEFAULT_SIGNALS): Promise
     async fingerprintFile(path) {
       const bytes = new Uint8Array(readFileSync(path));
       const t0 = performance.now();
-      const img = await decodeImage(bytes);
-      const fingerprint = await extractFingerprint(signals, img);
+      const { fingerprint } = await fingerprintBytes(signals, bytes);
       return { fingerprint, ms: performance.now() - t0 };
     },
   };

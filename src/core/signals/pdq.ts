@@ -75,7 +75,7 @@ const CB = f32(0.114);
 let bufA = new Float32Array(0);
 let bufB = new Float32Array(0);
 let colSum = new Float32Array(0);
-let colCnt = new Int32Array(0);
+let xIndex = new Int32Array(0);
 const buf64 = new Float32Array(64 * 64);
 const buf16x64 = new Float32Array(16 * 64);
 const coeffs = new Float32Array(256);
@@ -89,7 +89,7 @@ function ensure(n: number, w: number): void {
   }
   if (colSum.length < w) {
     colSum = new Float32Array(w);
-    colCnt = new Int32Array(w);
+    xIndex = new Int32Array(w);
   }
 }
 
@@ -97,13 +97,13 @@ function ensure(n: number, w: number): void {
 function fillLuma(img: RGBAImage, rows: number, cols: number): void {
   const { width, height, data } = img;
   const out = bufA;
+  const xs = xIndex;
+  for (let x = 0; x < cols; x++) xs[x] = 4 * Math.floor((x * width) / cols);
   for (let y = 0; y < rows; y++) {
-    const sy = rows === height ? y : Math.floor((y * height) / rows);
-    const rowBase = sy * width;
+    const rowBase = 4 * width * Math.floor((y * height) / rows);
     const o = y * cols;
     for (let x = 0; x < cols; x++) {
-      const sx = cols === width ? x : Math.floor((x * width) / cols);
-      const p = (rowBase + sx) * 4;
+      const p = rowBase + xs[x];
       out[o + x] = f32(f32(CR * data[p]) + f32(CG * data[p + 1])) + f32(CB * data[p + 2]);
     }
   }
@@ -113,87 +113,65 @@ function jaroszWindow(oldDim: number, newDim: number): number {
   return Math.floor((oldDim + 2 * newDim - 1) / (2 * newDim));
 }
 
-/** Box filter along each row of src into dst, the reference's four-phase running mean. */
-function boxRows(src: Float32Array, dst: Float32Array, rows: number, cols: number, win: number): void {
-  const half = (win + 2) >> 1;
-  const p1 = half - 1;
-  const p2 = win - half + 1;
-  const p3 = cols - win;
-  const p4 = half - 1;
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    let li = base;
-    let ri = base;
-    let oi = base;
-    let sum = 0;
-    let n = 0;
-    for (let i = 0; i < p1; i++) {
-      sum = f32(sum + src[ri++]);
-      n++;
-    }
-    for (let i = 0; i < p2; i++) {
-      sum = f32(sum + src[ri++]);
-      n++;
-      dst[oi++] = sum / n;
-    }
-    for (let i = 0; i < p3; i++) {
-      sum = f32(sum + src[ri++]);
-      sum = f32(sum - src[li++]);
-      dst[oi++] = sum / n;
-    }
-    for (let i = 0; i < p4; i++) {
-      sum = f32(sum - src[li++]);
-      n--;
-      dst[oi++] = sum / n;
-    }
-  }
-}
-
 /**
- * Box filter along each column, walking rows in memory order with one running sum per column:
- * every column sees exactly the reference's sequence of float operations, without strided reads.
+ * One Jarosz box-filter pass: a running mean over `len` samples of each of `n` vectors. Vector v,
+ * sample t lives at v * vStride + t * tStride. Rows: (n = rows, vStride = cols, tStride = 1);
+ * columns: (n = cols, vStride = 1, tStride = cols). The vectors advance side by side, one running
+ * sum each, so the float32 sums form independent chains (no serial add latency); each vector still
+ * sees exactly the reference's box1DFloat operations: phase 1 accumulates half-1 samples, phase 2
+ * writes with a growing window, phase 3 slides the full window, phase 4 drains it.
  */
-function boxCols(src: Float32Array, dst: Float32Array, rows: number, cols: number, win: number): void {
+function boxPass(
+  src: Float32Array,
+  dst: Float32Array,
+  n: number,
+  len: number,
+  vStride: number,
+  tStride: number,
+  win: number,
+): void {
   const half = (win + 2) >> 1;
-  const p1 = half - 1;
-  const p2 = win - half + 1;
-  const p3 = rows - win;
   const sums = colSum;
-  sums.fill(0, 0, cols);
-  let ri = 0; // row being added
-  let li = 0; // row being subtracted
-  let oi = 0; // row being written
-  let n = 0;
-  for (let i = 0; i < p1; i++, ri++, n++) {
-    const b = ri * cols;
-    for (let c = 0; c < cols; c++) sums[c] += src[b + c];
-  }
-  for (let i = 0; i < p2; i++, ri++, oi++) {
-    n++;
-    const b = ri * cols;
-    const o = oi * cols;
-    for (let c = 0; c < cols; c++) {
-      sums[c] += src[b + c];
-      dst[o + c] = sums[c] / n;
-    }
-  }
-  for (let i = 0; i < p3; i++, ri++, li++, oi++) {
-    const b = ri * cols;
-    const l = li * cols;
-    const o = oi * cols;
-    for (let c = 0; c < cols; c++) {
-      sums[c] += src[b + c];
-      sums[c] -= src[l + c];
-      dst[o + c] = sums[c] / n;
-    }
-  }
-  for (; oi < rows; li++, oi++) {
-    n--;
-    const l = li * cols;
-    const o = oi * cols;
-    for (let c = 0; c < cols; c++) {
-      sums[c] -= src[l + c];
-      dst[o + c] = sums[c] / n;
+  sums.fill(0, 0, n);
+  // Strided vectors (the row pass) go 8 at a time, so the lines they touch stay in L1 even when the
+  // stride is a power of two; contiguous ones (the column pass) all at once.
+  const block = vStride === 1 ? n : 8;
+  for (let v0 = 0; v0 < n; v0 += block) {
+    const v1 = Math.min(n, v0 + block);
+    let count = 0;
+    for (let ri = 0, li = 0, oi = 0; oi < len; ri++) {
+      const adding = ri < len;
+      const writing = ri >= half - 1 || !adding;
+      const dropping = ri >= win || !adding;
+      if (adding && !dropping) count++;
+      if (!adding) count--;
+      const a = ri * tStride;
+      const l = li * tStride;
+      const o = oi * tStride;
+      // fround(s * (1 / count)) equals the float division s / count: a float32 divided by a small
+      // integer never lands within the reciprocal's rounding error of a float32 rounding boundary.
+      const inv = 1 / count;
+      if (adding && dropping) {
+        for (let v = v0, p = v0 * vStride; v < v1; v++, p += vStride) {
+          const s = f32(f32(sums[v] + src[p + a]) - src[p + l]);
+          sums[v] = s;
+          dst[p + o] = s * inv;
+        }
+      } else if (adding) {
+        for (let v = v0, p = v0 * vStride; v < v1; v++, p += vStride) {
+          const s = f32(sums[v] + src[p + a]);
+          sums[v] = s;
+          if (writing) dst[p + o] = s * inv;
+        }
+      } else {
+        for (let v = v0, p = v0 * vStride; v < v1; v++, p += vStride) {
+          const s = f32(sums[v] - src[p + l]);
+          sums[v] = s;
+          dst[p + o] = s * inv;
+        }
+      }
+      if (dropping) li++;
+      if (writing) oi++;
     }
   }
 }
@@ -206,8 +184,8 @@ function lumaToCoeffs(rows: number, cols: number): number {
     const wRows = jaroszWindow(cols, 64); // window along rows (horizontal)
     const wCols = jaroszWindow(rows, 64);
     for (let pass = 0; pass < 2; pass++) {
-      boxRows(bufA, bufB, rows, cols, wRows);
-      boxCols(bufB, bufA, rows, cols, wCols);
+      boxPass(bufA, bufB, rows, cols, cols, 1, wRows);
+      boxPass(bufB, bufA, cols, rows, 1, cols, wCols);
     }
     for (let oy = 0; oy < 64; oy++) {
       const iy = Math.trunc(((oy + 0.5) * rows) / 64);
@@ -258,7 +236,7 @@ function computeCoeffs(img: RGBAImage, opts: PdqOptions): number {
   const big = (opts.downsample512 ?? true) && (width > DOWNSAMPLE_DIMS || height > DOWNSAMPLE_DIMS);
   const rows = big ? DOWNSAMPLE_DIMS : height;
   const cols = big ? DOWNSAMPLE_DIMS : width;
-  ensure(rows * cols, cols);
+  ensure(rows * cols, Math.max(rows, cols));
   fillLuma(img, rows, cols);
   return lumaToCoeffs(rows, cols);
 }

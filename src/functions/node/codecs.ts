@@ -12,7 +12,9 @@ const require = createRequire(import.meta.url);
 let ready: Promise<void> | null = null;
 
 function wasm(spec: string): WebAssembly.Module {
-  return new WebAssembly.Module(readFileSync(require.resolve(spec)));
+  // Cast: the Workers type definitions declare WebAssembly.Module abstract; Node's is constructible.
+  const Module = WebAssembly.Module as unknown as new (bytes: Uint8Array) => WebAssembly.Module;
+  return new Module(readFileSync(require.resolve(spec)));
 }
 
 export function initNodeCodecs(): Promise<void> {

@@ -1,0 +1,99 @@
+/**
+ * Node adapter for the embedding signal: an OnnxRunner on onnxruntime-web's WASM backend (the same
+ * engine the Worker runs, so Node and edge embeddings agree), single-threaded, no proxy worker.
+ * The WASM binary is read from node_modules once; one InferenceSession per model path is cached
+ * for the life of the process, and runs on a session are serialised (a session is not re-entrant).
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import {
+  createEmbeddingSignal,
+  parseEncoderConfig,
+  type EmbeddingSignalOptions,
+  type EncoderConfig,
+  type OnnxRunner,
+} from '../../core/signals/embedding.ts';
+import type { Signal } from '../../core/signals/signal.ts';
+
+const require = createRequire(import.meta.url);
+let envReady = false;
+
+function initOrtEnv(): void {
+  if (envReady) return;
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  ort.env.wasm.wasmBinary = readFileSync(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'));
+  ort.env.logLevel = 'error';
+  envReady = true;
+}
+
+const sessions = new Map<string, Promise<ort.InferenceSession>>();
+
+function session(modelPath: string): Promise<ort.InferenceSession> {
+  const key = resolve(modelPath);
+  let s = sessions.get(key);
+  if (!s) {
+    initOrtEnv();
+    s = readFile(key).then((bytes) =>
+      ort.InferenceSession.create(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+        executionProviders: ['wasm'],
+        graphOptimizationLevel: 'all',
+      }),
+    );
+    // A failed load is not cached, so a later call can retry (e.g. after the file is written).
+    s.catch(() => sessions.delete(key));
+    sessions.set(key, s);
+  }
+  return s;
+}
+
+/** Runs an InferenceSession as an OnnxRunner, one run at a time. */
+export function sessionRunner(get: () => Promise<ort.InferenceSession>): OnnxRunner {
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    run(inputName, data, dims, outputName) {
+      const job = queue.then(async () => {
+        const s = await get();
+        const input = new ort.Tensor('float32', data, dims);
+        const results = await s.run({ [inputName]: input }, [outputName]);
+        const out = results[outputName];
+        if (!out) throw new Error(`the model has no output "${outputName}" (outputs: ${s.outputNames.join(', ')})`);
+        if (out.type !== 'float32') throw new Error(`output "${outputName}" is ${out.type}, expected float32`);
+        const copy = new Float32Array(out.data as Float32Array);
+        out.dispose();
+        return copy;
+      });
+      queue = job.catch(() => undefined);
+      return job;
+    },
+  };
+}
+
+/** OnnxRunner for the model file at `modelPath` (session created on first run, then cached). */
+export function createNodeOnnxRunner(modelPath: string): OnnxRunner {
+  return sessionRunner(() => session(modelPath));
+}
+
+/** Reads and validates an encoder config JSON; `modelPath` resolves its `file` next to it. */
+export async function loadEncoderConfig(configPath: string): Promise<{ config: EncoderConfig; modelPath: string }> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(configPath, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read encoder config ${configPath}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const config = parseEncoderConfig(json);
+  return { config, modelPath: resolve(dirname(configPath), config.file) };
+}
+
+/** The embedding signal for the encoder described by `configPath` (e.g. models/tiny-encoder.json). */
+export async function loadNodeEmbeddingSignal(
+  configPath: string,
+  opts?: EmbeddingSignalOptions & { modelPath?: string },
+): Promise<Signal<Float32Array>> {
+  const { config, modelPath } = await loadEncoderConfig(configPath);
+  return createEmbeddingSignal(config, createNodeOnnxRunner(opts?.modelPath ?? modelPath), opts);
+}
