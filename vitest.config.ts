@@ -20,6 +20,7 @@ export default defineConfig({
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
+          globalSetup: ['test/worker/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -8,7 +8,7 @@
 import decodeJpeg from '@jsquash/jpeg/decode.js';
 import decodePng from '@jsquash/png/decode.js';
 import decodeWebp from '@jsquash/webp/decode.js';
-import { readHeader, type ImageHeader } from './header.ts';
+import { assertComplete, readHeader, type ImageHeader } from './header.ts';
 import { ImageInputError, type RGBAImage } from './types.ts';
 
 export interface DecodeLimits {
@@ -32,6 +32,7 @@ export function checkLimits(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_LI
       `image is ${header.width}x${header.height} (${pixels} pixels); the limit is ${limits.maxPixels}`,
     );
   }
+  assertComplete(bytes, header.format);
   return header;
 }
 

@@ -31,6 +31,40 @@ export function readHeader(b: Uint8Array): ImageHeader {
   return { format, ...dims };
 }
 
+export function assertComplete(b: Uint8Array, format: ImageFormat): void {
+  if (!isComplete(b, format)) {
+    throw new ImageInputError('truncated', `the ${format} data ends early (no end marker): the upload was cut off`);
+  }
+}
+
+/**
+ * Decoders happily return a half-grey picture from a cut-off file; fingerprinting that would index
+ * garbage, so a missing end marker is refused. JPEG: an EOI after the first start-of-scan (an EXIF
+ * thumbnail's EOI comes before it). PNG: an IEND chunk. WebP: as many bytes as the RIFF size says.
+ */
+function isComplete(b: Uint8Array, format: ImageFormat): boolean {
+  if (format === 'png') return ascii(b, b.length - 8, 4) === 'IEND' || lastIndexOf(b, [0x49, 0x45, 0x4e, 0x44]) > 0;
+  if (format === 'webp') return b.length >= 8 + (b[4] | (b[5] << 8) | (b[6] << 16) | (b[7] << 24));
+  const sos = indexOf(b, [0xff, 0xda]);
+  return sos > 0 && lastIndexOf(b, [0xff, 0xd9]) > sos;
+}
+
+function indexOf(b: Uint8Array, pat: number[]): number {
+  outer: for (let i = 0; i + pat.length <= b.length; i++) {
+    for (let k = 0; k < pat.length; k++) if (b[i + k] !== pat[k]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+function lastIndexOf(b: Uint8Array, pat: number[]): number {
+  outer: for (let i = b.length - pat.length; i >= 0; i--) {
+    for (let k = 0; k < pat.length; k++) if (b[i + k] !== pat[k]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
 function ascii(b: Uint8Array, at: number, n: number): string {
   let s = '';
   for (let i = 0; i < n && at + i < b.length; i++) s += String.fromCharCode(b[at + i]);

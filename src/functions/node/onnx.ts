@@ -30,35 +30,44 @@ function initOrtEnv(): void {
   envReady = true;
 }
 
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
+interface Loaded {
+  session: Promise<ort.InferenceSession>;
+  /** Tail of this session's run queue. */
+  queue: Promise<unknown>;
+}
 
-function session(modelPath: string): Promise<ort.InferenceSession> {
+const sessions = new Map<string, Loaded>();
+
+function load(modelPath: string): Loaded {
   const key = resolve(modelPath);
-  let s = sessions.get(key);
-  if (!s) {
+  let l = sessions.get(key);
+  if (!l) {
     initOrtEnv();
-    s = readFile(key).then((bytes) =>
+    const session = readFile(key).then((bytes) =>
       ort.InferenceSession.create(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
         executionProviders: ['wasm'],
         graphOptimizationLevel: 'all',
       }),
     );
     // A failed load is not cached, so a later call can retry (e.g. after the file is written).
-    s.catch(() => sessions.delete(key));
-    sessions.set(key, s);
+    session.catch(() => sessions.delete(key));
+    l = { session, queue: Promise.resolve() };
+    sessions.set(key, l);
   }
-  return s;
+  return l;
 }
 
-/** Runs an InferenceSession as an OnnxRunner, one run at a time. */
-export function sessionRunner(get: () => Promise<ort.InferenceSession>): OnnxRunner {
-  let queue: Promise<unknown> = Promise.resolve();
+/**
+ * OnnxRunner for the model file at `modelPath`. The session is created on first run and cached per
+ * resolved path for the life of the process; runners for the same path share it and its queue.
+ */
+export function createNodeOnnxRunner(modelPath: string): OnnxRunner {
   return {
     run(inputName, data, dims, outputName) {
-      const job = queue.then(async () => {
-        const s = await get();
-        const input = new ort.Tensor('float32', data, dims);
-        const results = await s.run({ [inputName]: input }, [outputName]);
+      const l = load(modelPath);
+      const job = l.queue.then(async () => {
+        const s = await l.session;
+        const results = await s.run({ [inputName]: new ort.Tensor('float32', data, dims) }, [outputName]);
         const out = results[outputName];
         if (!out) throw new Error(`the model has no output "${outputName}" (outputs: ${s.outputNames.join(', ')})`);
         if (out.type !== 'float32') throw new Error(`output "${outputName}" is ${out.type}, expected float32`);
@@ -66,15 +75,10 @@ export function sessionRunner(get: () => Promise<ort.InferenceSession>): OnnxRun
         out.dispose();
         return copy;
       });
-      queue = job.catch(() => undefined);
+      l.queue = job.catch(() => undefined);
       return job;
     },
   };
-}
-
-/** OnnxRunner for the model file at `modelPath` (session created on first run, then cached). */
-export function createNodeOnnxRunner(modelPath: string): OnnxRunner {
-  return sessionRunner(() => session(modelPath));
 }
 
 /** Reads and validates an encoder config JSON; `modelPath` resolves its `file` next to it. */

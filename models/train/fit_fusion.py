@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Fits the fusion model (models/fusion.json) on a labelled calibration set, never on a benchmark.
+
+Why: fusion.ts scores a shortlisted candidate c of a query as
+    sigmoid(bias + sum_i weights[i]*sim_i(c) + marginWeights[i]*(sim_i(c) - mean_i))
+where mean_i is signal i's mean similarity over that query's shortlist. Those weights were hand-set;
+this fits them by L2-regularised logistic regression (Newton/IRLS, bias unpenalised) on candidate
+rows labelled 1 when the candidate is the query's true source, and checks that the resulting ranking
+generalises: micro-AP and top-1 (the definitions of src/core/eval/metrics.ts: top-10 rows per query,
+scores rounded to 6 decimals, pessimistic ties) on held-out halves of the calibration queries.
+
+Inputs: the JSONL of `copycat bench --dump-candidates` ({"query", "cands": [[refId, {signal: sim}]]})
+and truth.csv (query,source,tier,transform) of a set from make_calibration_set.py. Prints the
+variant comparison (hand-set weights, sims only, sims+margins, and extended feature forms that
+fusion.ts does NOT implement, for information), then writes the sims+margins fit with copyThreshold
+at precision 0.99 and reviewThreshold at precision 0.9 on the whole calibration set.
+
+  /usr/bin/python3 models/train/fit_fusion.py --cands out/calib/cands.jsonl --truth out/calib/truth.csv \
+      --out models/fusion.json --note "make_calibration_set.py --seed 1 ..."
+"""
+import argparse
+import csv
+import json
+import subprocess
+
+import numpy as np
+
+HAND = {'weights': [10, 3, 2], 'marginWeights': [0, 0, 0], 'bias': -10}
+
+
+def load(cands_path, truth_path):
+    truth = {r['query']: r for r in csv.DictReader(open(truth_path, newline=''))}
+    qs = []
+    for line in open(cands_path):
+        d = json.loads(line)
+        t = truth[d['query']]
+        qs.append({'q': d['query'], 'src': t['source'], 'tier': t['tier'] or 'all',
+                   'ids': [c[0] for c in d['cands']], 'sims': [c[1] for c in d['cands']]})
+    missing = set(truth) - {q['q'] for q in qs}
+    if missing:
+        raise SystemExit(f'{len(missing)} truth queries have no candidate line, e.g. {sorted(missing)[:3]}')
+    return qs
+
+
+def query_features(q, signals, form):
+    """Feature matrix of one query's candidates; 'margin' is exactly fusion.ts's features()."""
+    S = np.array([[s.get(n, 0.0) for n in signals] for s in q['sims']], float).reshape(-1, len(signals))
+    mean = S.mean(0) if len(S) else np.zeros(len(signals))
+    cols = [S] if form == 'raw' else [np.stack([S, S - mean], 2).reshape(len(S), -1)]
+    if form in ('zmargin', 'full'):
+        cols.append((S - mean) / (S.std(0) + 1e-6))
+    if form in ('gap', 'full'):  # margin over the best OTHER candidate of this query
+        top2 = -np.sort(-S, 0)[:2] if len(S) > 1 else np.vstack([S, S])
+        other = np.where(S >= top2[0], top2[1], top2[0])
+        cols.append(S - other)
+    if form in ('sq', 'full'):
+        cols.append(S ** 2)
+        cols.append(np.stack([S[:, i] * S[:, j] for i in range(S.shape[1]) for j in range(i + 1, S.shape[1])], 1))
+    if form == 'max':
+        cols.append((S - mean).max(1, keepdims=True))
+    return np.hstack(cols)
+
+
+def build(qs, signals, form):
+    X = [query_features(q, signals, form) for q in qs]
+    y = [np.array([i == q['src'] for i in q['ids']], float) for q in qs]
+    return X, y
+
+
+def fit_logistic(X, y, lam, iters=50):
+    """Newton/IRLS for mean log-loss + lam/2 * |w|^2 (bias unpenalised); returns (w, b)."""
+    A = np.hstack([X, np.ones((len(X), 1))])
+    theta = np.zeros(A.shape[1])
+    R = lam * np.eye(A.shape[1])
+    R[-1, -1] = 0
+    n = len(X)
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-np.clip(A @ theta, -35, 35)))
+        g = A.T @ (p - y) / n + R @ theta
+        H = (A * (p * (1 - p))[:, None]).T @ A / n + R + 1e-10 * np.eye(A.shape[1])
+        step = np.linalg.solve(H, g)
+        theta -= step
+        if np.max(np.abs(step)) < 1e-9:
+            break
+    return theta[:-1], theta[-1]
+
+
+def predictions(qs, X, w, b, top=10):
+    """Top-`top` (query, source, score) rows per query, as runPredict + bench produce them."""
+    rows = []
+    for q, x in zip(qs, X):
+        sc = np.round(1 / (1 + np.exp(-np.clip(x @ w + b, -700, 700))), 6)
+        order = sorted(range(len(sc)), key=lambda k: (-sc[k], q['ids'][k]))[:top]
+        rows += [(q['q'], q['ids'][k], float(sc[k])) for k in order]
+    return rows
+
+
+def metrics(qs, rows):
+    """micro-AP (pessimistic ties) and top-1 overall / per tier, as src/core/eval/metrics.ts."""
+    src = {q['q']: q['src'] for q in qs}
+    npos = sum(1 for q in qs if q['src'])
+    items = sorted(rows, key=lambda r: (-r[2], r[0], r[1]))
+    ap, ctp, prev, curve = 0.0, 0, 0.0, []
+    for k, (qq, s, sc) in enumerate(items, 1):
+        ctp += src[qq] == s
+        if k == len(items) or items[k][2] != sc:
+            p, r = ctp / k, ctp / npos
+            ap += p * (r - prev)
+            prev = r
+            curve.append((sc, p, r))
+    best = {}
+    for qq, s, sc in items:
+        best.setdefault(qq, s)
+    top1 = {}
+    for t in ('all', 'easy', 'medium', 'hard'):
+        pos = [q for q in qs if q['src'] and (t == 'all' or q['tier'] == t)]
+        if pos:
+            top1[t] = sum(best.get(q['q']) == q['src'] for q in pos) / len(pos)
+    return ap, top1, curve
+
+
+def threshold_at(curve, precision):
+    """Lowest score whose precision (rows scoring >= it) is >= `precision`, taking the max recall."""
+    best = (float('inf'), 0.0, 0.0)
+    for sc, p, r in curve:
+        if p >= precision and r > best[2]:
+            best = (sc, p, r)
+    return best
+
+
+def held_out(qs, signals, form, lam, splits, seed):
+    """Mean and sd over `splits` random 50/50 query splits, each half fitted on the other."""
+    aps, t1s = [], []
+    rng = np.random.default_rng(seed)
+    X, y = build(qs, signals, form)
+    for _ in range(splits):
+        perm = rng.permutation(len(qs))
+        halves = [perm[: len(qs) // 2], perm[len(qs) // 2:]]
+        for tr, te in (halves, halves[::-1]):
+            if form == 'hand':
+                w, b = np.ravel(np.column_stack([HAND['weights'], HAND['marginWeights']])), HAND['bias']
+            else:
+                w, b = fit_logistic(np.vstack([X[i] for i in tr]), np.concatenate([y[i] for i in tr]), lam)
+            sub = [qs[i] for i in te]
+            ap, top1, _ = metrics(sub, predictions(sub, [X[i] for i in te], w, b))
+            aps.append(ap)
+            t1s.append(top1['all'])
+    return np.mean(aps), np.std(aps), np.mean(t1s)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--cands', default='out/calib/cands.jsonl')
+    ap.add_argument('--truth', default='out/calib/truth.csv')
+    ap.add_argument('--out', default='models/fusion.json', help="'' to only compare variants")
+    ap.add_argument('--signals', default='pdq,hist_hsv,hist_gray')
+    ap.add_argument('--lams', default='1e-5,1e-4,1e-3,1e-2', help='L2 strengths compared; the best held-out is used')
+    ap.add_argument('--splits', type=int, default=5)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--note', default='', help='how the calibration set and candidates were made, for fittedOn')
+    a = ap.parse_args()
+    signals = a.signals.split(',')
+    qs = load(a.cands, a.truth)
+    npos = sum(1 for q in qs if q['src'])
+    ncand = sum(len(q['ids']) for q in qs)
+    print(f'{len(qs)} queries ({npos} copies, {len(qs) - npos} distractors), {ncand} candidate rows, signals {signals}')
+    lams = [float(x) for x in a.lams.split(',')]
+    print(f'held-out micro-AP over {a.splits}x2 half splits (mean +- sd, top-1):')
+    res = {}
+    for form in ('hand', 'raw', 'margin', 'zmargin', 'gap', 'max', 'sq', 'full'):
+        for lam in ([0.0] if form == 'hand' else lams):
+            m, sd, t1 = held_out(qs, signals, form, lam, a.splits, a.seed)
+            res[(form, lam)] = m
+            print(f'  {form:8s} lam={lam:<7g} uAP {m:.4f} +- {sd:.4f}  top-1 {t1:.4f}')
+    lam = max(lams, key=lambda l: res[('margin', l)])
+    X, y = build(qs, signals, 'margin')
+    w, b = fit_logistic(np.vstack(X), np.concatenate(y), lam)
+    uap, top1, curve = metrics(qs, predictions(qs, X, w, b))
+    copy_t, review_t = threshold_at(curve, 0.99), threshold_at(curve, 0.9)
+    weights, margins = [round(float(v), 4) for v in w[0::2]], [round(float(v), 4) for v in w[1::2]]
+    print(f'chosen: sims+margins, lam={lam:g}: weights {weights} marginWeights {margins} bias {b:.4f}')
+    print(f'in-sample micro-AP {uap:.4f}, top-1 {json.dumps({k: round(v, 4) for k, v in top1.items()})}')
+    print(f'copyThreshold {copy_t[0]:.6f} (precision {copy_t[1]:.4f}, recall {copy_t[2]:.4f}); '
+          f'reviewThreshold {review_t[0]:.6f} (precision {review_t[1]:.4f}, recall {review_t[2]:.4f})')
+    if not a.out:
+        return
+    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
+    model = {
+        'signals': signals, 'weights': weights, 'marginWeights': margins, 'bias': round(float(b), 4),
+        'copyThreshold': round(copy_t[0], 6), 'reviewThreshold': round(review_t[0], 6),
+        'fittedOn': (f'models/train/fit_fusion.py (L2 logistic, lambda {lam:g}, chosen by held-out micro-AP) on '
+                     f'{a.cands}: {len(qs)} queries ({npos} copies, {len(qs) - npos} distractors), {ncand} candidate rows, '
+                     f'from {a.note or a.truth}; code at {commit or "?"} (plus working-tree edits). Calibration-set '
+                     f'micro-AP {uap:.4f} in-sample, {res[("margin", lam)]:.4f} held-out; copyThreshold = score at '
+                     f'precision {copy_t[1]:.3f} (recall {copy_t[2]:.3f}), reviewThreshold = score at precision '
+                     f'{review_t[1]:.3f} (recall {review_t[2]:.3f}) on that set. Not fitted on any benchmark.'),
+    }
+    with open(a.out, 'w') as fh:
+        fh.write(json.dumps(model, indent=2) + '\n')
+    print(f'wrote {a.out}')
+
+
+if __name__ == '__main__':
+    main()
