@@ -35,49 +35,64 @@ def load(cands_path, truth_path):
         d = json.loads(line)
         t = truth[d['query']]
         qs.append({'q': d['query'], 'src': t['source'], 'tier': t['tier'] or 'all',
-                   'ids': [c[0] for c in d['cands']], 'sims': [c[1] for c in d['cands']]})
+                   'ids': [c[0] for c in d['cands']], 'ida': np.array([c[0] for c in d['cands']]), 'sims': [c[1] for c in d['cands']]})
     missing = set(truth) - {q['q'] for q in qs}
     if missing:
         raise SystemExit(f'{len(missing)} truth queries have no candidate line, e.g. {sorted(missing)[:3]}')
     return qs
 
 
-def query_features(q, signals, form):
-    """Feature matrix of one query's candidates; 'margin' is exactly fusion.ts's features()."""
+# Feature forms compared: 'margin' is what fusion.ts implements; the others are for information.
+FORMS = {
+    'hand': ('sim', 'margin'),        # the old hand-set weights, not fitted
+    'raw': ('sim',),                  # sims only
+    'margin': ('sim', 'margin'),      # fusion.ts: sim and sim - shortlist mean, interleaved per signal
+    'zmargin': ('sim', 'margin', 'z'),
+    'gap': ('sim', 'margin', 'gap'),
+    'simgap': ('sim', 'gap'),
+    'max': ('sim', 'margin', 'max'),
+    'sq': ('sim', 'margin', 'sq'),
+}
+
+
+def query_features(q, signals, groups):
+    """Feature matrix of one query's candidates, columns grouped as in FORMS."""
     S = np.array([[s.get(n, 0.0) for n in signals] for s in q['sims']], float).reshape(-1, len(signals))
     mean = S.mean(0) if len(S) else np.zeros(len(signals))
-    cols = [S] if form == 'raw' else [np.stack([S, S - mean], 2).reshape(len(S), -1)]
-    if form in ('zmargin', 'full'):
+    cols = []
+    if 'margin' in groups:
+        cols.append(np.stack([S, S - mean], 2).reshape(len(S), -1))
+    elif 'sim' in groups:
+        cols.append(S)
+    if 'z' in groups:
         cols.append((S - mean) / (S.std(0) + 1e-6))
-    if form in ('gap', 'full'):  # margin over the best OTHER candidate of this query
-        top2 = -np.sort(-S, 0)[:2] if len(S) > 1 else np.vstack([S, S])
-        other = np.where(S >= top2[0], top2[1], top2[0])
-        cols.append(S - other)
-    if form in ('sq', 'full'):
+    if 'gap' in groups:  # margin over the best OTHER candidate of this query, per signal
+        top2 = -np.sort(-S, 0)[:2] if len(S) > 1 else np.vstack([S, np.zeros_like(S)])
+        cols.append(S - np.where(S >= top2[0], top2[1], top2[0]))
+    if 'sq' in groups:
         cols.append(S ** 2)
         cols.append(np.stack([S[:, i] * S[:, j] for i in range(S.shape[1]) for j in range(i + 1, S.shape[1])], 1))
-    if form == 'max':
+    if 'max' in groups:
         cols.append((S - mean).max(1, keepdims=True))
     return np.hstack(cols)
 
 
 def build(qs, signals, form):
-    X = [query_features(q, signals, form) for q in qs]
+    X = [query_features(q, signals, FORMS[form]) for q in qs]
     y = [np.array([i == q['src'] for i in q['ids']], float) for q in qs]
     return X, y
 
 
 def fit_logistic(X, y, lam, iters=50):
-    """Newton/IRLS for mean log-loss + lam/2 * |w|^2 (bias unpenalised); returns (w, b)."""
+    """Newton/IRLS for summed log-loss + lam/2 * |w|^2 (bias unpenalised); returns (w, b)."""
     A = np.hstack([X, np.ones((len(X), 1))])
     theta = np.zeros(A.shape[1])
     R = lam * np.eye(A.shape[1])
     R[-1, -1] = 0
-    n = len(X)
     for _ in range(iters):
         p = 1 / (1 + np.exp(-np.clip(A @ theta, -35, 35)))
-        g = A.T @ (p - y) / n + R @ theta
-        H = (A * (p * (1 - p))[:, None]).T @ A / n + R + 1e-10 * np.eye(A.shape[1])
+        g = A.T @ (p - y) + R @ theta
+        H = (A * (p * (1 - p))[:, None]).T @ A + R + 1e-9 * np.eye(A.shape[1])
         step = np.linalg.solve(H, g)
         theta -= step
         if np.max(np.abs(step)) < 1e-9:
@@ -90,7 +105,7 @@ def predictions(qs, X, w, b, top=10):
     rows = []
     for q, x in zip(qs, X):
         sc = np.round(1 / (1 + np.exp(-np.clip(x @ w + b, -700, 700))), 6)
-        order = sorted(range(len(sc)), key=lambda k: (-sc[k], q['ids'][k]))[:top]
+        order = np.lexsort((q['ida'], -sc))[:top]
         rows += [(q['q'], q['ids'][k], float(sc[k])) for k in order]
     return rows
 
@@ -154,7 +169,7 @@ def main():
     ap.add_argument('--truth', default='out/calib/truth.csv')
     ap.add_argument('--out', default='models/fusion.json', help="'' to only compare variants")
     ap.add_argument('--signals', default='pdq,hist_hsv,hist_gray')
-    ap.add_argument('--lams', default='1e-5,1e-4,1e-3,1e-2', help='L2 strengths compared; the best held-out is used')
+    ap.add_argument('--lams', default='0.01,0.1,1,10', help='L2 strengths compared; the best held-out is used')
     ap.add_argument('--splits', type=int, default=5)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--note', default='', help='how the calibration set and candidates were made, for fittedOn')
@@ -167,7 +182,7 @@ def main():
     lams = [float(x) for x in a.lams.split(',')]
     print(f'held-out micro-AP over {a.splits}x2 half splits (mean +- sd, top-1):')
     res = {}
-    for form in ('hand', 'raw', 'margin', 'zmargin', 'gap', 'max', 'sq', 'full'):
+    for form in FORMS:
         for lam in ([0.0] if form == 'hand' else lams):
             m, sd, t1 = held_out(qs, signals, form, lam, a.splits, a.seed)
             res[(form, lam)] = m
