@@ -142,6 +142,17 @@ app.post('/v1/search', async (c) => {
   });
 });
 
+/** Fingerprint without indexing: PDQ interoperates with existing hash banks (HMA, ThreatExchange). */
+app.post('/v1/fingerprint', async (c) => {
+  const t0 = Date.now();
+  const { bytes } = await readUpload(c);
+  const fp = await fingerprintUpload(c, bytes);
+  return c.json({
+    width: fp.width, height: fp.height, ...describePdq(fp.fingerprint),
+    signals: createEdgePipeline().signals.map((s) => s.name), bytes: fp.packed.length, tookMs: Date.now() - t0,
+  });
+});
+
 app.get('/v1/images', async (c) => {
   const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 100) || 100, 1), 1000);
   const items = await store(c.env).list(namespaceOf(c), limit, c.req.query('after') ?? '');

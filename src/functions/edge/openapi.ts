@@ -33,6 +33,9 @@ export const OPENAPI = {
         responses: { 200: { description: '{matches: [{id, score, signals, metadata}], verdict: copy|review|no_match, threshold}' }, 400: err, 413: err, 415: err, 422: err },
       },
     },
+    '/v1/fingerprint': {
+      post: { summary: 'Fingerprint an image without indexing it (PDQ hex and quality)', requestBody: image, responses: { 200: { description: '{width, height, pdq, pdqQuality, signals}' }, 400: err, 413: err, 415: err, 422: err } },
+    },
     '/v1/stats': { get: { summary: 'Counts, signals and the fusion model', responses: { 200: { description: 'stats' } } } },
   },
   components: {
