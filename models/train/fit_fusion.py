@@ -1,19 +1,20 @@
 #!/usr/bin/env python3
 """Fits the fusion model (models/fusion.json) on a labelled calibration set, never on a benchmark.
 
-Why: fusion.ts scores a shortlisted candidate c of a query as
-    sigmoid(bias + sum_i weights[i]*sim_i(c) + marginWeights[i]*(sim_i(c) - mean_i))
-where mean_i is signal i's mean similarity over that query's shortlist. Those weights were hand-set;
-this fits them by L2-regularised logistic regression (Newton/IRLS, bias unpenalised) on candidate
-rows labelled 1 when the candidate is the query's true source, and checks that the resulting ranking
-generalises: micro-AP and top-1 (the definitions of src/core/eval/metrics.ts: top-10 rows per query,
-scores rounded to 6 decimals, pessimistic ties) on held-out halves of the calibration queries.
+Why: fusion.ts scores a shortlisted candidate c of a query as sigmoid(bias + sum_i
+    weights[i]*sim_i(c) + marginWeights[i]*(sim_i(c) - mean_i) + gapWeights[i]*(sim_i(c) - best_i(not c)))
+where mean_i is signal i's mean similarity over that query's shortlist and best_i(not c) the highest
+similarity among the query's other shortlisted candidates. The weights were hand-set; this fits them
+by L2-regularised logistic regression (Newton/IRLS, bias unpenalised) on candidate rows labelled 1
+when the candidate is the query's true source, and checks that the ranking generalises: micro-AP and
+top-1 (as src/core/eval/metrics.ts: top-10 rows per query, scores rounded to 6 decimals, pessimistic
+ties) on held-out halves of the calibration queries, for several feature forms (FORMS; some are not
+implemented by fusion.ts and are there for information only).
 
 Inputs: the JSONL of `copycat bench --dump-candidates` ({"query", "cands": [[refId, {signal: sim}]]})
-and truth.csv (query,source,tier,transform) of a set from make_calibration_set.py. Prints the
-variant comparison (hand-set weights, sims only, sims+margins, and extended feature forms that
-fusion.ts does NOT implement, for information), then writes the sims+margins fit with copyThreshold
-at precision 0.99 and reviewThreshold at precision 0.9 on the whole calibration set.
+and truth.csv (query,source,tier,transform) of a set from make_calibration_set.py. Writes the --form
+fit (L2 strength chosen by held-out micro-AP) to --out with copyThreshold at precision 0.99 and
+reviewThreshold at precision 0.9 (max recall) on the whole calibration set.
 
   /usr/bin/python3 models/train/fit_fusion.py --cands out/calib/cands.jsonl --truth out/calib/truth.csv \
       --out models/fusion.json --note "make_calibration_set.py --seed 1 ..."
@@ -81,6 +82,18 @@ def build(qs, signals, form):
     X = [query_features(q, signals, FORMS[form]) for q in qs]
     y = [np.array([i == q['src'] for i in q['ids']], float) for q in qs]
     return X, y
+
+
+def to_model(form, w, n):
+    """fusion.json weight fields from a fitted weight vector of a form fusion.ts implements."""
+    groups, r = FORMS[form], lambda v: [round(float(x), 4) for x in v]
+    out = {'weights': r(w[0:2 * n:2] if 'margin' in groups else w[:n]),
+           'marginWeights': r(w[1:2 * n:2]) if 'margin' in groups else [0.0] * n, 'gapWeights': [0.0] * n}
+    off = 2 * n if 'margin' in groups else n
+    if 'gap' in groups:
+        out['gapWeights'], off = r(w[off:off + n]), off + n
+    assert off == len(w), f'form {form} has features fusion.ts does not implement'
+    return out
 
 
 def fit_logistic(X, y, lam, iters=50):
@@ -169,9 +182,11 @@ def main():
     ap.add_argument('--truth', default='out/calib/truth.csv')
     ap.add_argument('--out', default='models/fusion.json', help="'' to only compare variants")
     ap.add_argument('--signals', default='pdq,hist_hsv,hist_gray')
-    ap.add_argument('--lams', default='0.01,0.1,1,10', help='L2 strengths compared; the best held-out is used')
+    ap.add_argument('--lams', default='0.001,0.01,0.1,1,10', help='L2 strengths compared; the best held-out is used')
     ap.add_argument('--splits', type=int, default=5)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--form', default='simgap', choices=['raw', 'margin', 'gap', 'simgap'],
+                    help='feature form written to --out (the forms fusion.ts implements)')
     ap.add_argument('--note', default='', help='how the calibration set and candidates were made, for fittedOn')
     a = ap.parse_args()
     signals = a.signals.split(',')
@@ -187,13 +202,13 @@ def main():
             m, sd, t1 = held_out(qs, signals, form, lam, a.splits, a.seed)
             res[(form, lam)] = m
             print(f'  {form:8s} lam={lam:<7g} uAP {m:.4f} +- {sd:.4f}  top-1 {t1:.4f}')
-    lam = max(lams, key=lambda l: res[('margin', l)])
-    X, y = build(qs, signals, 'margin')
+    lam = max(lams, key=lambda l: res[(a.form, l)])
+    X, y = build(qs, signals, a.form)
     w, b = fit_logistic(np.vstack(X), np.concatenate(y), lam)
     uap, top1, curve = metrics(qs, predictions(qs, X, w, b))
     copy_t, review_t = threshold_at(curve, 0.99), threshold_at(curve, 0.9)
-    weights, margins = [round(float(v), 4) for v in w[0::2]], [round(float(v), 4) for v in w[1::2]]
-    print(f'chosen: sims+margins, lam={lam:g}: weights {weights} marginWeights {margins} bias {b:.4f}')
+    parts = to_model(a.form, w, len(signals))
+    print(f'chosen: {a.form}, lam={lam:g}: {json.dumps(parts)} bias {b:.4f}')
     print(f'in-sample micro-AP {uap:.4f}, top-1 {json.dumps({k: round(v, 4) for k, v in top1.items()})}')
     print(f'copyThreshold {copy_t[0]:.6f} (precision {copy_t[1]:.4f}, recall {copy_t[2]:.4f}); '
           f'reviewThreshold {review_t[0]:.6f} (precision {review_t[1]:.4f}, recall {review_t[2]:.4f})')
@@ -201,12 +216,12 @@ def main():
         return
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
     model = {
-        'signals': signals, 'weights': weights, 'marginWeights': margins, 'bias': round(float(b), 4),
+        'signals': signals, **parts, 'bias': round(float(b), 4),
         'copyThreshold': round(copy_t[0], 6), 'reviewThreshold': round(review_t[0], 6),
-        'fittedOn': (f'models/train/fit_fusion.py (L2 logistic, lambda {lam:g}, chosen by held-out micro-AP) on '
+        'fittedOn': (f'models/train/fit_fusion.py --form {a.form} (L2 logistic, lambda {lam:g}, chosen by held-out micro-AP) on '
                      f'{a.cands}: {len(qs)} queries ({npos} copies, {len(qs) - npos} distractors), {ncand} candidate rows, '
                      f'from {a.note or a.truth}; code at {commit or "?"} (plus working-tree edits). Calibration-set '
-                     f'micro-AP {uap:.4f} in-sample, {res[("margin", lam)]:.4f} held-out; copyThreshold = score at '
+                     f'micro-AP {uap:.4f} in-sample, {res[(a.form, lam)]:.4f} held-out (hand-set weights {res[("hand", 0.0)]:.4f}); copyThreshold = score at '
                      f'precision {copy_t[1]:.3f} (recall {copy_t[2]:.3f}), reviewThreshold = score at precision '
                      f'{review_t[1]:.3f} (recall {review_t[2]:.3f}) on that set. Not fitted on any benchmark.'),
     }

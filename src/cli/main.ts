@@ -25,7 +25,8 @@ const USAGE = `copycat <command> [options]
   bench --refs <dir> --queries <dir> --truth <truth.csv> [--top 10] [--signals a,b] [--out preds.csv]
                                                     predict + metrics (same as bench/score.py) + timing
 
-signals: ${DEFAULT_SIGNALS.join(',')} (default: all of them, fused)`;
+signals: pdq, hist_hsv, hist_gray, embed (default: ${DEFAULT_SIGNALS.join(',')}, fused)
+--model <config.json>: the ONNX encoder behind "embed" (default models/tiny-encoder.json)`;
 
 class UsageError extends Error {}
 
@@ -47,7 +48,7 @@ async function main(argv: string[]): Promise<void> {
       db: { type: 'string' }, refs: { type: 'string' }, queries: { type: 'string' }, out: { type: 'string' },
       top: { type: 'string' }, signals: { type: 'string' }, dataset: { type: 'string' }, query: { type: 'string' },
       truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-      'dump-candidates': { type: 'string' }, threshold: { type: 'string' },
+      'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' },
     },
   });
   const top = o.top ? Number(o.top) : 10;
@@ -55,7 +56,7 @@ async function main(argv: string[]): Promise<void> {
   switch (cmd) {
     case 'index': return cmdIndex(need(positionals[0], '<refs-dir>'), need(o.db, '--db'), signalsOf(o.signals));
     case 'predict': {
-      const p = await createPipeline(signalsOf(o.signals));
+      const p = await createPipeline(signalsOf(o.signals), o.model);
       const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'] });
       writeFileSync(need(o.out, '--out'), 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
       reportFailures(r.failures);
@@ -63,7 +64,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'match': {
-      const p = await createPipeline(signalsOf(o.signals));
+      const p = await createPipeline(signalsOf(o.signals), o.model);
       const r = await runPredict(p, { refs: need(o.dataset, '--dataset'), queries: need(o.query, '--query'), top: 1 });
       writeFileSync(need(o.out, '--out'), 'source,query\n' + r.rows.map((x) => `${basename(x.sourceFile)},${basename(x.queryFile)}`).join('\n') + '\n');
       reportFailures(r.failures);
@@ -124,7 +125,7 @@ async function cmdFingerprint(files: string[], names: string[]): Promise<void> {
 
 async function cmdBench(o: Record<string, string | undefined>, top: number): Promise<void> {
   const truth = parseCsv(readFileSync(need(o.truth, '--truth'), 'utf8')) as unknown as TruthRow[];
-  const p = await createPipeline(signalsOf(o.signals));
+  const p = await createPipeline(signalsOf(o.signals), o.model);
   const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'] });
   if (o.out) writeFileSync(o.out, 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
   const preds = r.rows.map((x) => ({ query: x.query, source: x.source, score: Number(x.score.toFixed(6)) }));

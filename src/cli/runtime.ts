@@ -10,8 +10,12 @@ import { fingerprintBytes } from '../core/pipeline.ts';
 import { resolveSignals } from '../core/signals/registry.ts';
 import type { Fingerprint, Signal } from '../core/signals/signal.ts';
 import { initNodeCodecs } from '../functions/node/codecs.ts';
+import { loadNodeEmbeddingSignal } from '../functions/node/onnx.ts';
+import { ROOT } from './devserver.ts';
 
 export const DEFAULT_SIGNALS = DEFAULT_FUSION.signals;
+/** The encoder behind the `embed` signal unless --model names another config. */
+export const DEFAULT_MODEL = `${ROOT}models/tiny-encoder.json`;
 
 export interface Pipeline {
   signals: Signal[];
@@ -19,9 +23,10 @@ export interface Pipeline {
   fingerprintFile(path: string): Promise<{ fingerprint: Fingerprint; ms: number }>;
 }
 
-export async function createPipeline(names: string[] = DEFAULT_SIGNALS): Promise<Pipeline> {
+export async function createPipeline(names: string[] = DEFAULT_SIGNALS, model = DEFAULT_MODEL): Promise<Pipeline> {
   await initNodeCodecs();
-  const signals = resolveSignals(names);
+  const extra = names.includes('embed') ? [await loadNodeEmbeddingSignal(model)] : [];
+  const signals = resolveSignals(names, extra);
   const fusion = names.length === 1 ? singleSignalFusion(names[0]) : fusionFor(names);
   return {
     signals,

@@ -256,7 +256,8 @@ describe.skipIf(!HAVE_BENCH)('pdq: compliance with the reference hasher (sample 
       if (d <= 10) within++;
       if (Math.abs(r.quality - Number(q)) <= 5) qualityClose++;
     }
-    console.log(`pdq compliance: ${within}/${sample.length} within 10 bits, mean distance ${(sum / sample.length).toFixed(2)}`);
+    const mean = (sum / sample.length).toFixed(2);
+    console.log(`pdq compliance: ${within}/${sample.length} within 10 bits, mean distance ${mean}`);
     expect(sample).toHaveLength(60);
     expect(within / sample.length).toBeGreaterThanOrEqual(0.95);
     expect(qualityClose / sample.length).toBeGreaterThanOrEqual(0.95);

@@ -1,9 +1,10 @@
 /**
  * Fusion turns per-signal similarities into one score in [0, 1] that a human can read as "how sure
- * are we this is a copy": a logistic model over each signal's similarity and its margin over the
- * query's other candidates (a copy stands out from the crowd; a busy texture matches everything a
- * little). Weights, the copy threshold and the review band are data, shipped in
- * models/fusion.json, with a note of what they were fitted on.
+ * are we this is a copy": a logistic model over each signal's similarity, its margin over the mean
+ * of the query's shortlist, and its gap to the best OTHER shortlisted candidate (a copy stands out
+ * from the crowd; a busy texture matches everything a little; a distractor has no clear winner).
+ * Weights, the copy threshold and the review band are data, shipped in models/fusion.json, with a
+ * note of what they were fitted on (models/train/fit_fusion.py).
  */
 export interface FusionModel {
   /** 'identity' scores by the first signal's raw similarity (single-signal runs); default logistic. */
@@ -14,6 +15,11 @@ export interface FusionModel {
   weights: number[];
   /** Weight per signal margin (similarity minus the query's mean similarity over its shortlist). */
   marginWeights: number[];
+  /**
+   * Weight per signal gap (similarity minus the highest similarity among the query's OTHER
+   * shortlisted candidates); absent = all 0. Must have one entry per signal.
+   */
+  gapWeights?: number[];
   bias: number;
   /** score >= copyThreshold -> "copy"; >= reviewThreshold -> "review"; else "no_match". */
   copyThreshold: number;
@@ -33,31 +39,55 @@ export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
-/** Per-signal mean similarity over a query's candidates: the baseline a true copy must beat. */
-export function candidateMeans(model: FusionModel, cands: Candidate[]): number[] {
-  return model.signals.map((s) => {
-    if (cands.length === 0) return 0;
-    let sum = 0;
-    for (const c of cands) sum += c.similarities[s] ?? 0;
-    return sum / cands.length;
-  });
+/** Per-signal statistics of a query's shortlist that each candidate is measured against. */
+export interface ShortlistStats {
+  /** Mean similarity over the shortlist. */
+  mean: number[];
+  /** Highest and second-highest similarity over the shortlist (0 where there is none). */
+  best: number[];
+  second: number[];
 }
 
-export function features(model: FusionModel, c: Candidate, means: number[]): number[] {
+/** The shortlist statistics fuse() needs (named for the means it first held; catalog.ts calls it). */
+export function candidateMeans(model: FusionModel, cands: Candidate[]): ShortlistStats {
+  const n = model.signals.length;
+  const stats: ShortlistStats = { mean: new Array(n).fill(0), best: new Array(n).fill(0), second: new Array(n).fill(0) };
+  model.signals.forEach((s, i) => {
+    let sum = 0, best = -Infinity, second = -Infinity;
+    for (const c of cands) {
+      const v = c.similarities[s] ?? 0;
+      sum += v;
+      if (v > best) { second = best; best = v; } else if (v > second) second = v;
+    }
+    if (cands.length) stats.mean[i] = sum / cands.length;
+    if (best > -Infinity) stats.best[i] = best;
+    if (second > -Infinity) stats.second[i] = second;
+  });
+  return stats;
+}
+
+/** Per signal: similarity, margin over the shortlist mean, gap to the best other candidate. */
+export function features(model: FusionModel, c: Candidate, stats: ShortlistStats): number[] {
   const f: number[] = [];
   model.signals.forEach((s, i) => {
     const v = c.similarities[s] ?? 0;
-    f.push(v, v - means[i]);
+    const bestOther = v >= stats.best[i] ? stats.second[i] : stats.best[i];
+    f.push(v, v - stats.mean[i], v - bestOther);
   });
   return f;
 }
 
-export function fuse(model: FusionModel, c: Candidate, means: number[]): number {
+export function fuse(model: FusionModel, c: Candidate, stats: ShortlistStats): number {
   if (model.kind === 'identity') return c.similarities[model.signals[0]] ?? 0;
+  const n = model.signals.length;
+  const gw = model.gapWeights ?? new Array(n).fill(0);
+  if (gw.length !== n || model.weights.length !== n || model.marginWeights.length !== n) {
+    throw new Error(`fusion model weights do not match its ${n} signals (${model.signals.join(',')})`);
+  }
   let z = model.bias;
-  const f = features(model, c, means);
-  for (let i = 0; i < model.signals.length; i++) {
-    z += model.weights[i] * f[2 * i] + model.marginWeights[i] * f[2 * i + 1];
+  const f = features(model, c, stats);
+  for (let i = 0; i < n; i++) {
+    z += model.weights[i] * f[3 * i] + model.marginWeights[i] * f[3 * i + 1] + gw[i] * f[3 * i + 2];
   }
   return sigmoid(z);
 }

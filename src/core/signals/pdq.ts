@@ -70,7 +70,9 @@ const DCT = (() => {
 // Per-channel luma terms, fround(coefficient * value) for value 0..255, as the reference's float products.
 const [LR, LG, LB] = [0.299, 0.587, 0.114].map((c) => Float32Array.from({ length: 256 }, (_, v) => f32(c) * v));
 
-// Scratch buffers, reused across calls (JS is single-threaded; nothing here awaits).
+// Scratch buffers, reused across calls (JS is single-threaded; nothing here awaits). Planes over
+// CACHE_LIMIT floats (only full-resolution hashing of big images) are dropped after each call.
+const CACHE_LIMIT = 1 << 20;
 let bufA = new Float32Array(0);
 let bufB = new Float32Array(0);
 let colSum = new Float32Array(0);
@@ -217,13 +219,12 @@ function lumaToCoeffs(rows: number, cols: number): number {
 }
 
 function qualityOf(b: Float32Array): number {
+  // The reference: int d = ((u - v) * 100) / 255 in float, truncated; sum |d| over vertical and
+  // horizontal neighbours; quality = sum / 90 capped at 100.
+  const step = (u: number, v: number) => Math.abs(Math.trunc(f32(f32(f32(u - v) * 100) / 255)));
   let g = 0;
-  for (let i = 0; i < 63; i++) {
-    for (let j = 0; j < 64; j++) g += Math.abs(Math.trunc(f32(f32((b[i * 64 + j] - b[(i + 1) * 64 + j]) * 100) / 255)));
-  }
-  for (let i = 0; i < 64; i++) {
-    for (let j = 0; j < 63; j++) g += Math.abs(Math.trunc(f32(f32((b[i * 64 + j] - b[i * 64 + j + 1]) * 100) / 255)));
-  }
+  for (let i = 0; i < 63; i++) for (let j = 0; j < 64; j++) g += step(b[i * 64 + j], b[(i + 1) * 64 + j]);
+  for (let i = 0; i < 64; i++) for (let j = 0; j < 63; j++) g += step(b[i * 64 + j], b[i * 64 + j + 1]);
   return Math.min(100, Math.trunc(g / 90));
 }
 
@@ -237,7 +238,9 @@ function computeCoeffs(img: RGBAImage, opts: PdqOptions): number {
   const cols = big ? DOWNSAMPLE_DIMS : width;
   ensure(rows * cols, Math.max(rows, cols));
   fillLuma(img, rows, cols);
-  return lumaToCoeffs(rows, cols);
+  const quality = lumaToCoeffs(rows, cols);
+  if (bufA.length > CACHE_LIMIT) bufA = bufB = new Float32Array(0);
+  return quality;
 }
 
 /** Threshold 16x16 coefficients at their (lower) median into a 32-byte hash. */
@@ -333,7 +336,7 @@ export function pdqToVector(hash: Uint8Array): Float32Array {
 export interface PdqValue {
   /** The 8 dihedral hashes, PDQ_DIHEDRAL_NAMES order; hashes[0] is the image's own hash. */
   hashes: Uint8Array[];
-  /** 0..100; the reference treats < 50 as too flat to trust. */
+  /** 0..100, the reference quality metric; low values (flat images) mean an unreliable hash. */
   quality: number;
 }
 
