@@ -12,6 +12,7 @@ import { idOf, listImages } from './files.ts';
 import { median, runPredict } from './predict.ts';
 import { Progress } from './progress.ts';
 import { createPipeline, DEFAULT_SIGNALS } from './runtime.ts';
+import { timeRuntimes } from './timing.ts';
 import { formatMetrics } from './report.ts';
 
 const USAGE = `copycat <command> [options]
@@ -22,6 +23,7 @@ const USAGE = `copycat <command> [options]
   match --dataset <dir> --query <dir> --out submit.csv
                                                     write source,query: the best source per query
   fingerprint --json <files...>                     one JSON object per line per file
+  timing <dir...> [--limit N]                       fingerprint time per image, Node vs workerd (wrangler dev)
   bench --refs <dir> --queries <dir> --truth <truth.csv> [--top 10] [--signals a,b] [--out preds.csv]
                                                     predict + metrics (same as bench/score.py) + timing
 
@@ -48,7 +50,7 @@ async function main(argv: string[]): Promise<void> {
       db: { type: 'string' }, refs: { type: 'string' }, queries: { type: 'string' }, out: { type: 'string' },
       top: { type: 'string' }, signals: { type: 'string' }, dataset: { type: 'string' }, query: { type: 'string' },
       truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-      'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' },
+      'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' },
     },
   });
   const top = o.top ? Number(o.top) : 10;
@@ -72,6 +74,13 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'fingerprint': return cmdFingerprint(positionals, signalsOf(o.signals));
+    case 'timing': {
+      if (!positionals.length) throw new UsageError('timing needs at least one image directory');
+      const r = await timeRuntimes(await createPipeline(), positionals, o.limit ? Number(o.limit) : 1000);
+      console.log(`fingerprint median per image over ${r.images} images: Node ${r.nodeMedianMs.toFixed(1)} ms, workerd ${r.workerdMedianMs.toFixed(1)} ms (round trip minus ${r.requestOverheadMs.toFixed(2)} ms request overhead); workerd/Node ${r.ratioWorkerdToNode.toFixed(2)}`);
+      console.log(JSON.stringify(r));
+      return;
+    }
     case 'bench': return cmdBench(o as Record<string, string | undefined>, top);
     case undefined: case 'help': case '--help': console.log(USAGE); return;
     default: throw new UsageError(`unknown command "${cmd}"`);

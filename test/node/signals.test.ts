@@ -75,7 +75,7 @@ describe('signals on synthetic images', () => {
 
   it('histogram index vectors are unit length, so cosine equals the Bhattacharyya similarity', async () => {
     for (const s of [grayHistogramSignal, hsvHistogramSignal]) {
-      const [va, vb] = [s.extract(a), s.extract(b)];
+      const [va, vb] = await Promise.all([s.extract(a), s.extract(b)]);
       const x = s.toVector(va), y = s.toVector(vb);
       let dot = 0, nx = 0;
       for (let i = 0; i < x.length; i++) { dot += x[i] * y[i]; nx += x[i] * x[i]; }
@@ -101,6 +101,6 @@ describe('signals on synthetic images', () => {
 
   it('survives JPEG re-encoding at low quality (PDQ within 30 bits)', async () => {
     const jpg = await decodeImage(await toJpeg(a, 30));
-    expect(pdqSignal.similarity(pdqSignal.extract(jpg), pdqSignal.extract(a))).toBeGreaterThan(1 - 30 / 128);
+    expect(pdqSignal.similarity(await pdqSignal.extract(jpg), await pdqSignal.extract(a))).toBeGreaterThan(1 - 30 / 128);
   });
 });
