@@ -2,10 +2,9 @@
 """Builds a labelled synthetic copy-detection set from ../shared/train ONLY, to fit and calibrate
 the fusion model (models/fusion.json) without touching the s1 benchmark.
 
-Why: fusion weights and the copy/review thresholds need labelled (query, source) pairs; the only
-labelled set we have, s1, is the benchmark and must stay unseen. This script makes a set in the same
-spirit as s1 (see ../shared/bench/s1/gen/README.md for the edit families and tiers), written from
-that description, from different photos.
+Why: fusion weights and the copy/review thresholds need labelled (query, source) pairs, and s1 is the
+benchmark, which must stay unseen. This makes a set in the spirit of s1 (edit families and tiers as
+../shared/bench/s1/gen/README.md describes them; no s1 code or image used) from other photos.
 
 What: a seeded shuffle of ../shared/train, skipping near-duplicates (16x16 grayscale thumbnail
 correlation > --dup-corr with a photo already taken), gives three disjoint pools: --refs references
@@ -20,7 +19,6 @@ JPEG q70-95 unless the edit is an encode. Writes OUT/refs, OUT/queries, OUT/trut
 """
 import argparse
 import csv
-import io
 import math
 import os
 import random
@@ -58,26 +56,26 @@ def load(path):
 
 
 # ---- edits: each takes (im, rng, ctx) and returns (im, label, fmt); fmt None = default JPEG ----
+def scaled(im, s, sy=None):
+    return im.resize((max(1, round(im.width * s)), max(1, round(im.height * (s if sy is None else sy)))), Image.LANCZOS)
+
+
 def e_rescale(im, r, c):
-    s = r.uniform(0.3, 1.5)
-    s = max(s, 96 / max(im.size))  # train photos are small (<= 256 px): keep >= 96 px
-    return im.resize((max(1, round(im.width * s)), max(1, round(im.height * s))), Image.LANCZOS), f'rescale{s:.2f}', None
+    s = max(r.uniform(0.3, 1.5), 96 / max(im.size))  # train photos are small (<= 256 px): keep >= 96 px
+    return scaled(im, s), f'rescale{s:.2f}', None
 
 
 def e_jpeg(im, r, c):
-    q = r.randint(20, 90)
-    return im, f'jpeg{q}', ('JPEG', {'quality': q})
+    return im, f'jpeg{(q := r.randint(20, 90))}', ('JPEG', {'quality': q})
 
 
 def e_webp(im, r, c):
-    q = r.randint(50, 90)
-    return im, f'webp{q}', ('WEBP', {'quality': q})
+    return im, f'webp{(q := r.randint(50, 90))}', ('WEBP', {'quality': q})
 
 
 def e_png(im, r, c):
     s = r.uniform(0.45, 0.7)
-    im = im.resize((max(1, round(im.width * s)), max(1, round(im.height * s))), Image.LANCZOS)
-    return im, f'png{s:.2f}', ('PNG', {})
+    return scaled(im, s), f'png{s:.2f}', ('PNG', {})
 
 
 def e_brightcon(im, r, c):
@@ -104,13 +102,11 @@ def crop_area(im, r, lo, hi):
 
 
 def e_crop_med(im, r, c):
-    out, lab = crop_area(im, r, 0.5, 0.87)
-    return out, lab, None
+    return (*crop_area(im, r, 0.5, 0.87), None)
 
 
 def e_crop_hard(im, r, c):
-    out, lab = crop_area(im, r, 0.23, 0.5)
-    return out, lab, None
+    return (*crop_area(im, r, 0.23, 0.5), None)
 
 
 def e_hflip(im, r, c):
@@ -155,22 +151,18 @@ def e_text(im, r, c):
 
 
 def e_aspect(im, r, c):
-    a = r.uniform(0.6, 1.5)
-    return im.resize((max(1, round(im.width * a)), im.height), Image.LANCZOS), f'aspect{a:.2f}', None
+    return scaled(im, (a := r.uniform(0.6, 1.5)), 1.0), f'aspect{a:.2f}', None
 
 
 def e_logo(im, r, c):
-    im = im.copy()
-    frac = r.uniform(0.10, 0.22)
+    im, frac = im.copy(), r.uniform(0.10, 0.22)
     sz = max(8, round(min(im.size) * frac))
     patch = Image.new('RGBA', (sz, sz), (0, 0, 0, 0))
-    d = ImageDraw.Draw(patch)
-    col = rand_color(r) + (255,)
-    kind = r.choice(['circle', 'square', 'star', 'face'])
+    d, col, kind = ImageDraw.Draw(patch), rand_color(r) + (255,), r.choice(['circle', 'square', 'star', 'face'])
     if kind == 'star':
-        pts = [(sz / 2 + (sz / 2 if i % 2 == 0 else sz / 5) * math.cos(math.pi * i / 5 - math.pi / 2),
-                sz / 2 + (sz / 2 if i % 2 == 0 else sz / 5) * math.sin(math.pi * i / 5 - math.pi / 2)) for i in range(10)]
-        d.polygon(pts, fill=col)
+        rad = [sz / 2 if i % 2 == 0 else sz / 5 for i in range(10)]
+        d.polygon([(sz / 2 + rad[i] * math.cos(math.pi * i / 5 - math.pi / 2),
+                    sz / 2 + rad[i] * math.sin(math.pi * i / 5 - math.pi / 2)) for i in range(10)], fill=col)
     elif kind == 'square':
         d.rounded_rectangle((0, 0, sz - 1, sz - 1), radius=sz // 5, fill=col)
         d.text((sz * 0.2, sz * 0.15), r.choice('ABCXYZ'), fill=rand_color(r) + (255,), font=font(sz * 0.6, r))
@@ -190,7 +182,7 @@ def e_paste(im, r, c):
     cov = r.uniform(0.3, 0.7)
     s = math.sqrt(cov * bg.width * bg.height / (im.width * im.height))
     s = min(s, bg.width / im.width, bg.height / im.height)
-    fg = im.resize((max(1, round(im.width * s)), max(1, round(im.height * s))), Image.LANCZOS)
+    fg = scaled(im, s)
     bg.paste(fg, (r.randint(0, bg.width - fg.width), r.randint(0, bg.height - fg.height)))
     return bg, f'paste{fg.width * fg.height / (bg.width * bg.height):.2f}', None
 
@@ -210,21 +202,17 @@ def e_meme(im, r, c):
 
 
 def e_perspective(im, r, c):
-    w, h = im.size
-    m = r.uniform(0.08, 0.2)
+    (w, h), m = im.size, r.uniform(0.08, 0.2)
     dst = [(0, 0), (w, 0), (w, h), (0, h)]
     src = [(x + r.uniform(-m, m) * w, y + r.uniform(-m, m) * h) for x, y in dst]
-    A, b = [], []
-    for (x, y), (u, v) in zip(dst, src):  # maps output (x, y) -> input (u, v)
-        A += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
-        b += [u, v]
-    coef = np.linalg.solve(np.array(A, float), np.array(b, float))
+    A = [row for (x, y), (u, v) in zip(dst, src)  # maps output (x, y) -> input (u, v)
+         for row in ([x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y])]
+    coef = np.linalg.solve(np.array(A, float), np.array([c for uv in src for c in uv], float))
     return im.transform((w, h), Image.PERSPECTIVE, tuple(coef), Image.BICUBIC, fillcolor=(0, 0, 0)), f'persp{m:.2f}', None
 
 
 def e_rot90(im, r, c):
-    k = r.choice([90, 180, 270])
-    return im.rotate(k, expand=True), f'rot{k}', None
+    return im.rotate((k := r.choice([90, 180, 270])), expand=True), f'rot{k}', None
 
 
 MEDIUM = [e_crop_med, e_hflip, e_rotate, e_jitter, e_blur, e_noise, e_text, e_aspect, e_logo]
@@ -279,41 +267,30 @@ def main():
     for sub in ('refs', 'queries'):
         shutil.rmtree(os.path.join(a.out, sub), ignore_errors=True)
         os.makedirs(os.path.join(a.out, sub))
-    ref_id = {}
-    for i, f in enumerate(refs):
-        ref_id[f] = f'R{i:05d}'
+    ref_id = {f: f'R{i:05d}' for i, f in enumerate(refs)}
+    for f in refs:
         load(f).save(os.path.join(a.out, 'refs', ref_id[f] + '.jpg'), quality=92)
     jobs = [(f, ref_id[f]) for f in rng.sample(refs, a.positives)] + [(f, '') for f in dis]
     rng.shuffle(jobs)
-    rows, used = [], set()
-    ctx = {'bgs': bgs}
+    rows, used, ctx = [], set(), {'bgs': bgs}
     for i, (f, src) in enumerate(jobs):
         r = random.Random(f'{a.seed}-q{i}')
         ctx['np'] = np.random.default_rng([a.seed, i])
         tier = r.choices(['easy', 'medium', 'hard'], [0.3, 0.4, 0.3])[0]
         im, lab, fmt = r.choice(TIERS[tier])(load(f), r, ctx)
-        qid = 'Q%010x' % rng.getrandbits(40)
-        while qid in used:
-            qid = 'Q%010x' % rng.getrandbits(40)
+        while (qid := 'Q%010x' % rng.getrandbits(40)) in used:
+            pass
         used.add(qid)
         kind, kw = fmt or ('JPEG', {'quality': r.randint(70, 95)})
         ext = {'JPEG': '.jpg', 'WEBP': '.webp', 'PNG': '.png'}[kind]
-        buf = io.BytesIO()
-        im.convert('RGB').save(buf, kind, **kw)
-        with open(os.path.join(a.out, 'queries', qid + ext), 'wb') as fh:
-            fh.write(buf.getvalue())
+        im.convert('RGB').save(os.path.join(a.out, 'queries', qid + ext), kind, **kw)
         rows.append((qid, src, tier, lab))
     rows.sort()
     with open(os.path.join(a.out, 'truth.csv'), 'w', newline='') as fh:
-        w = csv.writer(fh, lineterminator='\n')
-        w.writerow(['query', 'source', 'tier', 'transform'])
-        w.writerows(rows)
+        csv.writer(fh, lineterminator='\n').writerows([('query', 'source', 'tier', 'transform')] + rows)
+    roles = [('ref', ref_id[f], f) for f in refs] + [('distractor', '', f) for f in dis] + [('background', '', f) for f in bgs]
     with open(os.path.join(a.out, 'roles.csv'), 'w', newline='') as fh:  # provenance, not read by the bench
-        w = csv.writer(fh, lineterminator='\n')
-        w.writerow(['role', 'id', 'file'])
-        w.writerows([('ref', ref_id[f], os.path.relpath(f, a.train)) for f in refs] +
-                    [('distractor', '', os.path.relpath(f, a.train)) for f in dis] +
-                    [('background', '', os.path.relpath(f, a.train)) for f in bgs])
+        csv.writer(fh, lineterminator='\n').writerows([('role', 'id', 'file')] + [(x, i, os.path.relpath(f, a.train)) for x, i, f in roles])
     npos = sum(1 for x in rows if x[1])
     print(f'{len(refs)} refs, {len(rows)} queries ({npos} copies, {len(rows) - npos} distractors), '
           f'{len(bgs)} backgrounds, seed {a.seed} -> {a.out}')

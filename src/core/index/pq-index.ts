@@ -1,0 +1,137 @@
+/**
+ * In-memory index over product-quantized codes (FAISS "PQ16x8,RefineFlat"): hot memory holds m bytes
+ * per vector; a query scans the codes with an ADC table (inner product, which ranks unit vectors as
+ * cosine does) and re-ranks the best `refine * topK` exactly against the full vectors, which a
+ * caller may keep elsewhere (the Durable Object's SQLite rows) and hand in through `fullVector`.
+ */
+import type { ProductQuantizer } from '../quant/pq.ts';
+import {
+  matchesFilter, TopK, toFloat32,
+  type IndexInfo, type Metadata, type QueryOptions, type VectorIndex, type VectorMatch, type VectorRecord,
+} from './vector-index.ts';
+
+interface Slot { id: string; namespace?: string; metadata?: Metadata }
+
+export interface PQIndexOptions {
+  /** Candidates re-ranked exactly per result wanted; 0 returns ADC scores as they are. */
+  refine?: number;
+  /** Where full vectors live; default: an in-memory map (the simplest cold store). */
+  fullVector?: (id: string) => Float32Array | undefined;
+}
+
+export class PQIndex implements VectorIndex {
+  private codes: Uint8Array;
+  private slots: Slot[] = [];
+  private byId = new Map<string, number>();
+  private full = new Map<string, Float32Array>();
+  private readonly refine: number;
+  private readonly fullVector: (id: string) => Float32Array | undefined;
+
+  constructor(readonly pq: ProductQuantizer, opts: PQIndexOptions = {}) {
+    this.codes = new Uint8Array(1024 * pq.m);
+    this.refine = opts.refine ?? 4;
+    this.fullVector = opts.fullVector ?? ((id) => this.full.get(id));
+  }
+
+  async describe(): Promise<IndexInfo> {
+    const d = this.pq.describe() + (this.refine > 0 ? ',RefineFlat' : '');
+    return { dimensions: this.pq.dim, metric: 'cosine', vectorCount: this.slots.length, description: d };
+  }
+
+  /** Bytes of hot memory per vector (codes only; slots and ids are bookkeeping). */
+  get bytesPerVector(): number {
+    return this.pq.m;
+  }
+
+  async upsert(vectors: VectorRecord[]): Promise<{ count: number; ids: string[] }> {
+    for (const v of vectors) {
+      const values = toFloat32(v.values);
+      if (values.length !== this.pq.dim) throw new RangeError(`vector ${v.id} has ${values.length} dimensions; the index has ${this.pq.dim}`);
+      let slot = this.byId.get(v.id);
+      if (slot === undefined) {
+        slot = this.slots.length;
+        this.grow(slot + 1);
+        this.slots.push({ id: v.id });
+        this.byId.set(v.id, slot);
+      }
+      this.slots[slot] = { id: v.id, namespace: v.namespace, metadata: v.metadata };
+      this.pq.encode(values, this.codes.subarray(slot * this.pq.m, (slot + 1) * this.pq.m));
+      if (this.refine > 0) this.full.set(v.id, values);
+    }
+    return { count: vectors.length, ids: vectors.map((v) => v.id) };
+  }
+
+  private grow(n: number): void {
+    if (n * this.pq.m <= this.codes.length) return;
+    const next = new Uint8Array(Math.max(n, this.slots.length * 2) * this.pq.m);
+    next.set(this.codes);
+    this.codes = next;
+  }
+
+  async query(vector: Float32Array | number[], o: QueryOptions = {}): Promise<{ count: number; matches: VectorMatch[] }> {
+    const q = toFloat32(vector);
+    const topK = o.topK ?? 5;
+    const scores = this.pq.scan(this.pq.distanceTable(q, 'ip'), this.codes, this.slots.length);
+    const approx = new TopK(this.refine > 0 ? topK * this.refine : topK);
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slots[i];
+      if (o.namespace !== undefined && s.namespace !== o.namespace) continue;
+      if (!matchesFilter(s.metadata, o.filter)) continue;
+      approx.push(i, scores[i]);
+    }
+    const final = this.refine > 0 ? this.rerank(q, approx, topK) : approx;
+    const matches = final.ids.map((slot, k) => {
+      const s = this.slots[slot];
+      const m: VectorMatch = { id: s.id, score: final.scores[k], namespace: s.namespace };
+      if (o.returnMetadata && o.returnMetadata !== 'none') m.metadata = s.metadata;
+      if (o.returnValues) m.values = this.fullVector(s.id) ?? this.pq.decode(this.codes, slot);
+      return m;
+    });
+    return { count: matches.length, matches };
+  }
+
+  private rerank(q: Float32Array, approx: TopK, topK: number): TopK {
+    const exact = new TopK(topK);
+    let nq = 0;
+    for (let j = 0; j < q.length; j++) nq += q[j] * q[j];
+    for (const slot of approx.ids) {
+      const v = this.fullVector(this.slots[slot].id);
+      if (!v) continue;
+      let dot = 0, nv = 0;
+      for (let j = 0; j < q.length; j++) { dot += q[j] * v[j]; nv += v[j] * v[j]; }
+      exact.push(slot, nq > 0 && nv > 0 ? dot / Math.sqrt(nq * nv) : 0);
+    }
+    return exact;
+  }
+
+  async getByIds(ids: string[]): Promise<VectorRecord[]> {
+    const out: VectorRecord[] = [];
+    for (const id of ids) {
+      const slot = this.byId.get(id);
+      if (slot === undefined) continue;
+      const s = this.slots[slot];
+      out.push({ id, values: this.fullVector(id) ?? this.pq.decode(this.codes, slot), namespace: s.namespace, metadata: s.metadata });
+    }
+    return out;
+  }
+
+  async deleteByIds(ids: string[]): Promise<{ count: number; ids: string[] }> {
+    const done: string[] = [];
+    const m = this.pq.m;
+    for (const id of ids) {
+      const slot = this.byId.get(id);
+      if (slot === undefined) continue;
+      const last = this.slots.length - 1;
+      if (slot !== last) {
+        this.slots[slot] = this.slots[last];
+        this.byId.set(this.slots[slot].id, slot);
+        this.codes.copyWithin(slot * m, last * m, (last + 1) * m);
+      }
+      this.slots.pop();
+      this.byId.delete(id);
+      this.full.delete(id);
+      done.push(id);
+    }
+    return { count: done.length, ids: done };
+  }
+}
