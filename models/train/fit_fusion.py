@@ -26,7 +26,7 @@ import subprocess
 
 import numpy as np
 
-HAND = {'weights': [10, 3, 2], 'marginWeights': [0, 0, 0], 'bias': -10}
+HAND_W, HAND_B = np.array([10, 0, 3, 0, 2, 0], float), -10.0  # the old hand-set weights [10, 3, 2], no margins
 
 
 def load(cands_path, truth_path):
@@ -156,6 +156,13 @@ def threshold_at(curve, precision):
     return best
 
 
+def fit_or_hand(qs, signals, form, lam):
+    if form == 'hand':
+        return HAND_W, HAND_B
+    X, y = build(qs, signals, form)
+    return fit_logistic(np.vstack(X), np.concatenate(y), lam)
+
+
 def held_out(qs, signals, form, lam, splits, seed):
     """Mean and sd over `splits` random 50/50 query splits, each half fitted on the other."""
     aps, t1s = [], []
@@ -166,7 +173,7 @@ def held_out(qs, signals, form, lam, splits, seed):
         halves = [perm[: len(qs) // 2], perm[len(qs) // 2:]]
         for tr, te in (halves, halves[::-1]):
             if form == 'hand':
-                w, b = np.ravel(np.column_stack([HAND['weights'], HAND['marginWeights']])), HAND['bias']
+                w, b = HAND_W, HAND_B
             else:
                 w, b = fit_logistic(np.vstack([X[i] for i in tr]), np.concatenate([y[i] for i in tr]), lam)
             sub = [qs[i] for i in te]
@@ -185,6 +192,8 @@ def main():
     ap.add_argument('--lams', default='0.001,0.01,0.1,1,10', help='L2 strengths compared; the best held-out is used')
     ap.add_argument('--splits', type=int, default=5)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--test-cands', default='', help='candidates of a second calibration set (another --seed)')
+    ap.add_argument('--test-truth', default='')
     ap.add_argument('--form', default='simgap', choices=['raw', 'margin', 'gap', 'simgap'],
                     help='feature form written to --out (the forms fusion.ts implements)')
     ap.add_argument('--note', default='', help='how the calibration set and candidates were made, for fittedOn')
@@ -202,6 +211,14 @@ def main():
             m, sd, t1 = held_out(qs, signals, form, lam, a.splits, a.seed)
             res[(form, lam)] = m
             print(f'  {form:8s} lam={lam:<7g} uAP {m:.4f} +- {sd:.4f}  top-1 {t1:.4f}')
+    if a.test_cands:  # a second, independently generated set: fit each form on all of this one, test there
+        tq = load(a.test_cands, a.test_truth)
+        print(f'fitted on all {len(qs)} queries, tested on {a.test_cands} ({len(tq)} queries):')
+        for form in FORMS:
+            lam = 0.0 if form == 'hand' else max(lams, key=lambda l: res[(form, l)])
+            w, b = fit_or_hand(qs, signals, form, lam)
+            ap_t, top1, _ = metrics(tq, predictions(tq, build(tq, signals, form)[0], w, b))
+            print(f'  {form:8s} lam={lam:<7g} uAP {ap_t:.4f}  top-1 {json.dumps({k: round(v, 4) for k, v in top1.items()})}')
     lam = max(lams, key=lambda l: res[(a.form, l)])
     X, y = build(qs, signals, a.form)
     w, b = fit_logistic(np.vstack(X), np.concatenate(y), lam)

@@ -50,8 +50,7 @@ def thumb(path):
 
 def load(path):
     im = ImageOps.exif_transpose(Image.open(path)).convert('RGB')
-    if max(im.size) > 768:
-        im.thumbnail((768, 768), Image.LANCZOS)
+    im.thumbnail((768, 768), Image.LANCZOS)  # only ever shrinks: longest side <= 768
     return im
 
 
@@ -292,8 +291,7 @@ def main():
     with open(os.path.join(a.out, 'roles.csv'), 'w', newline='') as fh:  # provenance, not read by the bench
         csv.writer(fh, lineterminator='\n').writerows([('role', 'id', 'file')] + [(x, i, os.path.relpath(f, a.train)) for x, i, f in roles])
     npos = sum(1 for x in rows if x[1])
-    print(f'{len(refs)} refs, {len(rows)} queries ({npos} copies, {len(rows) - npos} distractors), '
-          f'{len(bgs)} backgrounds, seed {a.seed} -> {a.out}')
+    print(f'{len(refs)} refs, {len(rows)} queries ({npos} copies), {len(bgs)} backgrounds, seed {a.seed} -> {a.out}')
 
 
 if __name__ == '__main__':

@@ -5,11 +5,12 @@
  * extracted by the Worker, so the object spends its single thread on index work only.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { Catalog, type SearchHit } from '../../core/index/catalog.ts';
+import { Catalog, flatIndexFactory, type IndexFactory, type SearchHit } from '../../core/index/catalog.ts';
 import type { Metadata } from '../../core/index/vector-index.ts';
 import { unpackFingerprint } from '../../core/signals/fingerprint.ts';
 import type { Fingerprint } from '../../core/signals/signal.ts';
 import { createEdgePipeline, type EdgePipeline } from './pipeline.ts';
+import { VectorizeIndexAdapter } from './vectorize.ts';
 
 export interface StoredImageInfo {
   id: string;
@@ -33,6 +34,18 @@ export interface UpsertInput {
 
 interface Env { [k: string]: unknown }
 
+/**
+ * A signal's shortlist comes from Cloudflare Vectorize when a binding named VECTORIZE_<SIGNAL>
+ * (e.g. VECTORIZE_PDQ) is configured, else from memory. Fingerprints stay in SQLite either way, so
+ * exact re-scoring and fusion are unchanged.
+ */
+function vectorizeOrFlat(env: Env): IndexFactory {
+  return (signal) => {
+    const binding = env[`VECTORIZE_${signal.name.toUpperCase()}`] as Vectorize | undefined;
+    return binding ? new VectorizeIndexAdapter(binding, signal.index.metric) : flatIndexFactory(signal);
+  };
+}
+
 export class CatalogStore extends DurableObject<Env> {
   private pipeline: EdgePipeline;
   private catalog: Catalog;
@@ -40,7 +53,7 @@ export class CatalogStore extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.pipeline = createEdgePipeline();
-    this.catalog = new Catalog(this.pipeline.signals, this.pipeline.fusion);
+    this.catalog = new Catalog(this.pipeline.signals, this.pipeline.fusion, vectorizeOrFlat(env));
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS images (
         ns TEXT NOT NULL, id TEXT NOT NULL, metadata TEXT, width INTEGER, height INTEGER,
