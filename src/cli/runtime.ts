@@ -27,10 +27,12 @@ export async function createPipeline(names: string[] = DEFAULT_SIGNALS, model = 
   await initNodeCodecs();
   const extra = names.includes('embed') ? [await loadNodeEmbeddingSignal(model)] : [];
   const signals = resolveSignals(names, extra);
-  const fusion = names.length === 1 ? singleSignalFusion(names[0]) : fusionFor(names);
   return {
     signals,
-    fusion,
+    // Resolved on use: fingerprinting needs no fusion model, searching does.
+    get fusion() {
+      return names.length === 1 ? singleSignalFusion(names[0]) : fusionFor(names);
+    },
     async fingerprintFile(path) {
       const bytes = new Uint8Array(readFileSync(path));
       const t0 = performance.now();
