@@ -47,6 +47,16 @@ export class Catalog {
     this.indexes = new Map(signals.map((s) => [s.name, makeIndex(s)]));
   }
 
+  /** One line saying what was built, FAISS-factory style: "pdq:Flat256 + hist_hsv:Flat256 -> logistic". */
+  async describe(): Promise<string> {
+    const parts: string[] = [];
+    for (const s of this.signals) {
+      const info = await this.indexes.get(s.name)!.describe();
+      parts.push(`${s.name}:${info.description}${info.dimensions}`);
+    }
+    return `${parts.join(' + ')} -> ${this.fusion.kind ?? 'logistic'} fusion`;
+  }
+
   get size(): number {
     return this.entries.size;
   }

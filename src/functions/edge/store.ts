@@ -118,10 +118,10 @@ export class CatalogStore extends DurableObject<Env> {
     return [...rows].map((r) => ({ id: r.id as string, createdAt: r.created_at as string }));
   }
 
-  async stats(): Promise<{ images: number; namespaces: Record<string, number>; databaseBytes: number }> {
+  async stats(): Promise<{ images: number; namespaces: Record<string, number>; databaseBytes: number; pipeline: string }> {
     const namespaces: Record<string, number> = {};
     for (const r of this.sql.exec('SELECT ns, COUNT(*) AS n FROM images GROUP BY ns')) namespaces[r.ns as string] = r.n as number;
-    return { images: this.catalog.size, namespaces, databaseBytes: this.sql.databaseSize };
+    return { images: this.catalog.size, namespaces, databaseBytes: this.sql.databaseSize, pipeline: await this.catalog.describe() };
   }
 
   private decode(bytes: Uint8Array): Fingerprint {
