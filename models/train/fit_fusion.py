@@ -16,8 +16,12 @@ and truth.csv (query,source,tier,transform) of a set from make_calibration_set.p
 fit (L2 strength chosen by held-out micro-AP) to --out with copyThreshold at precision 0.99 and
 reviewThreshold at precision 0.9 (max recall) on the whole calibration set.
 
+  /usr/bin/python3 models/train/make_calibration_set.py --out out/calib --seed 1   # and --seed 2 -> out/calib2
+  node bin/copycat.js bench --refs out/calib/refs --queries out/calib/queries --truth out/calib/truth.csv \
+      --dump-candidates out/calib/cands.jsonl --quiet                              # likewise for out/calib2
   /usr/bin/python3 models/train/fit_fusion.py --cands out/calib/cands.jsonl --truth out/calib/truth.csv \
-      --out models/fusion.json --note "make_calibration_set.py --seed 1 ..."
+      --test-cands out/calib2/cands.jsonl --test-truth out/calib2/truth.csv --out models/fusion.json \
+      --note "models/train/make_calibration_set.py --seed 1 (...) then copycat bench --dump-candidates"
 """
 import argparse
 import csv
@@ -222,6 +226,7 @@ def main():
     lam = max(lams, key=lambda l: res[(a.form, l)])
     X, y = build(qs, signals, a.form)
     w, b = fit_logistic(np.vstack(X), np.concatenate(y), lam)
+    w, b = np.round(w, 4), round(float(b), 4)  # thresholds and metrics of the model exactly as written
     uap, top1, curve = metrics(qs, predictions(qs, X, w, b))
     copy_t, review_t = threshold_at(curve, 0.99), threshold_at(curve, 0.9)
     parts = to_model(a.form, w, len(signals))

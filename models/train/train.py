@@ -101,7 +101,7 @@ def main():
 
     torch.manual_seed(args.seed)
     random.seed(args.seed)
-    model = CopyDesc()
+    model = CopyDesc().to(memory_format=torch.channels_last)  # ~1.4x faster convs on CPU (oneDNN)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
     ckpt_path = os.path.join(args.out, 'ckpt.pt')
     step, spent = 0, 0.0
@@ -124,10 +124,11 @@ def main():
     logf = open(log_path, 'w' if new_log else 'a', newline='')
     logw = csv.writer(logf)
     if new_log:
-        logw.writerow(['step', 'minutes', 'lr', 'loss', 'main', 'koleo', 'img_per_s'])
+        logw.writerow(['step', 'minutes', 'lr', 'loss', 'main', 'koleo', 'img_per_s', 'data_wait_frac'])
     model.train()
     t_last_ckpt = time.time()
     acc = [0.0, 0.0, 0.0, 0]
+    wait = 0.0
     t_log = time.time()
     imgs_since = 0
     done = False
@@ -142,6 +143,8 @@ def main():
             for g in opt.param_groups:
                 g['lr'] = lr
             x = batch.view(-1, 3, augment.SIZE, augment.SIZE)  # rows 2i, 2i+1 = views of image i
+            x = x.contiguous(memory_format=torch.channels_last)
+            wait += t0 - main._prev_end if hasattr(main, '_prev_end') else 0.0
             z = model(x)
             loss, main_l, reg = compute_loss(args.loss, z, args.temperature, args.koleo, args.margin)
             opt.zero_grad(set_to_none=True)
@@ -157,13 +160,14 @@ def main():
             if step % args.log_every == 0:
                 ips = imgs_since / (now - t_log)
                 logw.writerow([step, f'{spent / 60:.2f}', f'{lr:.3e}', f'{acc[0] / acc[3]:.4f}',
-                               f'{acc[1] / acc[3]:.4f}', f'{acc[2] / acc[3]:.4f}', f'{ips:.1f}'])
+                               f'{acc[1] / acc[3]:.4f}', f'{acc[2] / acc[3]:.4f}', f'{ips:.1f}', f'{wait / (now - t_log):.2f}'])
                 logf.flush()
                 print(f'step {step} {spent / 60:.1f}min lr {lr:.2e} loss {acc[0] / acc[3]:.4f} '
-                      f'(main {acc[1] / acc[3]:.4f} koleo {acc[2] / acc[3]:.4f}) {ips:.1f} img/s', file=sys.stderr, flush=True)
+                      f'(main {acc[1] / acc[3]:.4f} koleo {acc[2] / acc[3]:.4f}) {ips:.1f} img/s, data wait {wait / (now - t_log):.0%}', file=sys.stderr, flush=True)
                 acc = [0.0, 0.0, 0.0, 0]
                 t_log = now
                 imgs_since = 0
+                wait = 0.0
             if now - t_last_ckpt >= args.ckpt_every:
                 save_ckpt(ckpt_path, model, opt, step, spent, args)
                 t_last_ckpt = time.time()

@@ -54,5 +54,6 @@ function fusionFor(names: string[]): FusionModel {
     signals: names,
     weights: idx.map((i) => DEFAULT_FUSION.weights[i]),
     marginWeights: idx.map((i) => DEFAULT_FUSION.marginWeights[i]),
+    gapWeights: DEFAULT_FUSION.gapWeights && idx.map((i) => DEFAULT_FUSION.gapWeights![i]),
   };
 }

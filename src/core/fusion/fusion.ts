@@ -82,7 +82,8 @@ export function fuse(model: FusionModel, c: Candidate, stats: ShortlistStats): n
   const n = model.signals.length;
   const gw = model.gapWeights ?? new Array(n).fill(0);
   if (gw.length !== n || model.weights.length !== n || model.marginWeights.length !== n) {
-    throw new Error(`fusion model weights do not match its ${n} signals (${model.signals.join(',')})`);
+    // A model restricted to a subset of signals must restrict every per-signal array alike.
+    throw new Error(`fusion model weights (${model.weights.length}/${model.marginWeights.length}/${gw.length}) do not match its ${n} signals (${model.signals.join(',')})`);
   }
   let z = model.bias;
   const f = features(model, c, stats);

@@ -6,6 +6,7 @@
 import { candidateMeans, fuse, type Candidate, type FusionModel } from '../fusion/fusion.ts';
 import type { Fingerprint, Signal } from '../signals/signal.ts';
 import { FlatIndex } from './flat.ts';
+import { PQIndex } from './pq-index.ts';
 import type { Metadata, VectorIndex } from './vector-index.ts';
 
 export interface CatalogEntry {
@@ -33,6 +34,13 @@ export type IndexFactory = (signal: Signal) => VectorIndex;
 
 export const flatIndexFactory: IndexFactory = (s) => new FlatIndex(s.index.dimensions, s.index.metric);
 
+/**
+ * The default: PQ codes for signals that ship a quantizer (refine 0: the catalog re-scores the
+ * shortlist exactly from the stored fingerprints anyway), exact float vectors for the rest.
+ */
+export const defaultIndexFactory: IndexFactory = (s) =>
+  s.index.quantizer ? new PQIndex(s.index.quantizer, { refine: 0 }) : flatIndexFactory(s);
+
 const keyOf = (namespace: string, id: string) => `${namespace}\u0000${id}`;
 
 export class Catalog {
@@ -42,7 +50,7 @@ export class Catalog {
   constructor(
     readonly signals: Signal[],
     readonly fusion: FusionModel,
-    makeIndex: IndexFactory = flatIndexFactory,
+    makeIndex: IndexFactory = defaultIndexFactory,
   ) {
     this.indexes = new Map(signals.map((s) => [s.name, makeIndex(s)]));
   }

@@ -64,6 +64,8 @@ export interface EncoderConfig {
   output: EncoderOutputSpec;
   /** Centre-crop fractions embedded and averaged, e.g. [1, 0.75]; absent = one view at input.crop. */
   multiCrop?: number[];
+  /** Descriptor pack (PCA-whitening, PQ codebooks, background set) beside the model; see descriptor.ts. */
+  pack?: string;
   description: string;
   licence: string;
   source: string;
@@ -85,7 +87,7 @@ export class EncoderConfigError extends Error {
 // ---------------------------------------------------------------------------------------------
 // Config parsing
 
-const TOP_KEYS = ['name', 'file', 'sha256', 'version', 'input', 'output', 'multiCrop', 'description', 'licence', 'source'];
+const TOP_KEYS = ['name', 'file', 'sha256', 'version', 'input', 'output', 'multiCrop', 'pack', 'description', 'licence', 'source'];
 const INPUT_KEYS = ['name', 'size', 'layout', 'resize', 'crop', 'mean', 'std', 'scale', 'colorSpace'];
 const OUTPUT_KEYS = ['name', 'dim', 'normalize'];
 const RESIZE_MODES: ResizeMode[] = ['squash', 'shorter-side-then-center-crop', 'letterbox'];
@@ -179,10 +181,17 @@ export function parseEncoderConfig(json: unknown): EncoderConfig {
     }
   }
 
+  let pack: string | undefined;
+  if (json.pack !== undefined) {
+    if (typeof json.pack !== 'string' || !/^[A-Za-z0-9._-]+\.bin$/.test(json.pack)) p.push('pack: must name a .bin file beside the config');
+    else pack = json.pack;
+  }
+
   if (p.length) throw new EncoderConfigError(p);
   return {
     name,
     file,
+    ...(pack ? { pack } : {}),
     ...(sha256 ? { sha256 } : {}),
     ...(version !== undefined ? { version } : {}),
     input: input!,

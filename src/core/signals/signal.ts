@@ -5,6 +5,7 @@
  * a kind touches its own module and one registry line, never the pipeline.
  */
 import type { RGBAImage } from '../image/types.ts';
+import type { ProductQuantizer } from '../quant/pq.ts';
 
 /** How a signal's value is put in a Vectorize-shaped index. */
 export interface SignalIndexSpec {
@@ -12,6 +13,8 @@ export interface SignalIndexSpec {
   dimensions: number;
   /** Metric the vector index should use; 'cosine' on a unit vector maps to our similarity. */
   metric: 'cosine' | 'euclidean' | 'dot-product';
+  /** When set, the in-memory shortlist holds PQ codes (ADC search) instead of float vectors. */
+  quantizer?: ProductQuantizer;
 }
 
 export interface Signal<T = unknown> {

@@ -5,7 +5,7 @@
  * extracted by the Worker, so the object spends its single thread on index work only.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { Catalog, flatIndexFactory, type IndexFactory, type SearchHit } from '../../core/index/catalog.ts';
+import { Catalog, defaultIndexFactory, type IndexFactory, type SearchHit } from '../../core/index/catalog.ts';
 import type { Metadata } from '../../core/index/vector-index.ts';
 import { unpackFingerprint } from '../../core/signals/fingerprint.ts';
 import type { Fingerprint } from '../../core/signals/signal.ts';
@@ -42,7 +42,7 @@ interface Env { [k: string]: unknown }
 function vectorizeOrFlat(env: Env): IndexFactory {
   return (signal) => {
     const binding = env[`VECTORIZE_${signal.name.toUpperCase()}`] as Vectorize | undefined;
-    return binding ? new VectorizeIndexAdapter(binding, signal.index.metric) : flatIndexFactory(signal);
+    return binding ? new VectorizeIndexAdapter(binding, signal.index.metric) : defaultIndexFactory(signal);
   };
 }
 
