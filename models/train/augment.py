@@ -11,8 +11,8 @@ Views: `make_view(img, rng, other, strength)` applies a random chain of copy edi
 90-degree and small rotations, colour jitter, grayscale, blur/sharpen, text/shape overlays,
 padding, pasting into another image, pasting a piece of another image on top, JPEG
 re-encoding) and ends with the same preprocessing as src/core/signals/embedding.ts: 'squash'
-resize to SIZE x SIZE with area averaging where an axis shrinks (PIL BOX = exact area average)
-and bilinear where it grows, then x = (pixel / 255 - mean) / std.
+resize to SIZE x SIZE with exact (fractional) area averaging where an axis shrinks and bilinear
+where it grows (axis_matrix reproduces src/core/image/resize.ts), then x = (pixel / 255 - mean) / std.
 """
 from __future__ import annotations
 
@@ -288,23 +288,65 @@ def rescale(img, rng):
 # ---------------------------------------------------------------------------------------------
 # View = chain of edits + the TS preprocessing
 
+_TAPS: dict = {}
+
+
+def axis_taps(src_len: int, dst_len: int, start: float = 0.0, span: float | None = None):
+    """(idx [dst_len, n], weights [dst_len, n]) exactly as axisTaps in src/core/image/resize.ts:
+    where the axis shrinks, the exact area average over [start + i*scale, start + (i+1)*scale) with
+    fractional edge weights; where it grows, bilinear on pixel centres; taps outside the image are
+    clamped onto the edge pixels; weights normalised to sum 1. (PIL's BOX filter rounds the window
+    to whole pixels, so it is not the same.)"""
+    span = float(src_len) if span is None else span
+    key = (src_len, dst_len, start, span)
+    r = _TAPS.get(key)
+    if r is not None:
+        return r
+    scale = span / dst_len
+    i = np.arange(dst_len, dtype=np.float64)
+    if scale > 1:
+        a = start + i * scale
+        b = a + scale
+        s0 = np.floor(a).astype(np.int64)
+        n = int(np.max(np.ceil(b) - s0))
+        j = s0[:, None] + np.arange(n)[None, :]
+        w = np.clip(np.minimum(b[:, None], j + 1) - np.maximum(a[:, None], j), 0, None)
+    else:
+        c = start + (i + 0.5) * scale - 0.5
+        s0 = np.floor(c).astype(np.int64)
+        t = c - s0
+        j = np.stack([s0, s0 + 1], 1)
+        w = np.stack([1 - t, t], 1)
+    w = w / w.sum(1, keepdims=True)
+    r = (np.clip(j, 0, src_len - 1), w.astype(np.float32))
+    if len(_TAPS) < 8192:
+        _TAPS[key] = r
+    return r
+
+
+def squash_float(img: Image.Image, size: int = SIZE) -> np.ndarray:
+    """'squash' resize as src/core/signals/embedding.ts preprocess: float32 CHW in 0..255, not rounded."""
+    a = np.asarray(img, dtype=np.float32)
+    h, w = a.shape[:2]
+    jh, wh = axis_taps(h, size)
+    jw, ww = axis_taps(w, size)
+    t = (a[jh] * wh[:, :, None, None]).sum(1)  # [y, w, c]
+    o = (t[:, jw] * ww[None, :, :, None]).sum(2)  # [y, x, c]
+    return np.ascontiguousarray(o.transpose(2, 0, 1))
+
+
 def squash_resize(img: Image.Image, size: int = SIZE) -> Image.Image:
-    """As src/core/image/resize.ts: per axis, exact area average when shrinking, bilinear when growing."""
-    w, h = img.size
-    if w != size:
-        img = img.resize((size, h), Image.BOX if w > size else Image.BILINEAR)
-    if h != size:
-        img = img.resize((size, size), Image.BOX if h > size else Image.BILINEAR)
-    return img
+    """For pictures only (rounded to uint8)."""
+    return Image.fromarray(np.clip(np.rint(squash_float(img, size)), 0, 255).astype(np.uint8).transpose(1, 2, 0))
 
 
 _MEAN = np.array(MEAN, dtype=np.float32).reshape(3, 1, 1)
 _STD = np.array(STD, dtype=np.float32).reshape(3, 1, 1)
 
 
-def to_array(img: Image.Image) -> np.ndarray:
-    a = np.asarray(img, dtype=np.float32).transpose(2, 0, 1) / 255.0
-    return (a - _MEAN) / _STD
+def to_array(chw: np.ndarray) -> np.ndarray:
+    """x = (pixel / 255 - mean) / std, CHW float32, from squash_float output."""
+    return (chw / 255.0 - _MEAN) / _STD
 
 
 def heavy_edit(img, rng: random.Random, other_fn) -> Image.Image:
@@ -351,7 +393,7 @@ def make_pair(img, rng: random.Random, other_fn, clean_p: float = 0.35):
     reference in the index is); otherwise both are edited."""
     a = img if rng.random() < clean_p else heavy_edit(img, rng, other_fn)
     b = heavy_edit(img, rng, other_fn)
-    return to_array(squash_resize(a)), to_array(squash_resize(b))
+    return to_array(squash_float(a)), to_array(squash_float(b))
 
 
 if __name__ == '__main__':

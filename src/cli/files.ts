@@ -18,6 +18,12 @@ export function listImages(dir: string): string[] {
     .sort();
 }
 
+/** Image files anywhere below a directory (training folders nest by collection). */
+export function listImagesRecursive(dir: string): string[] {
+  const subdirs = readdirSync(dir).sort().map((n) => join(dir, n)).filter((p) => statSync(p).isDirectory());
+  return [...listImages(dir), ...subdirs.flatMap(listImagesRecursive)];
+}
+
 /** Ids are file names without their extension: the benchmark contract. */
 export function idOf(path: string): string {
   return basename(path, extname(path));

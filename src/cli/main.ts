@@ -13,6 +13,7 @@ import { median, runPredict } from './predict.ts';
 import { Progress } from './progress.ts';
 import { createPipeline, DEFAULT_SIGNALS } from './runtime.ts';
 import { timeRuntimes } from './timing.ts';
+import { buildPack } from './build-pack.ts';
 import { formatMetrics } from './report.ts';
 
 const USAGE = `copycat <command> [options]
@@ -23,6 +24,9 @@ const USAGE = `copycat <command> [options]
   match --dataset <dir> --query <dir> --out submit.csv
                                                     write source,query: the best source per query
   fingerprint --json <files...>                     one JSON object per line per file
+  build-pack <train-images-dir> --model <config.json> --out <pack.bin> [--limit 6000] [--pca-dim 256] [--m 32]
+             [--background 2000] [--k 10] [--beta 1] [--seed 1]
+                                                    learn PCA-whitening, PQ and the background set for a model
   timing <dir...> [--limit N]                       fingerprint time per image, Node vs workerd (wrangler dev)
   bench --refs <dir> --queries <dir> --truth <truth.csv> [--top 10] [--signals a,b] [--out preds.csv]
                                                     predict + metrics (same as bench/score.py) + timing
@@ -50,7 +54,8 @@ async function main(argv: string[]): Promise<void> {
       db: { type: 'string' }, refs: { type: 'string' }, queries: { type: 'string' }, out: { type: 'string' },
       top: { type: 'string' }, signals: { type: 'string' }, dataset: { type: 'string' }, query: { type: 'string' },
       truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-      'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' },
+      'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
+      background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
     },
   });
   const top = o.top ? Number(o.top) : 10;
@@ -74,6 +79,16 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'fingerprint': return cmdFingerprint(positionals, signalsOf(o.signals));
+    case 'build-pack': {
+      const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+      const r = await buildPack({
+        model: need(o.model, '--model'), images: need(positionals[0], '<train-images-dir>'), out: need(o.out, '--out'),
+        limit: num(o.limit, 6000), pcaDim: num(o['pca-dim'], 256), pqM: num(o.m, 32), background: num(o.background, 2000),
+        k: num(o.k, 10), beta: num(o.beta, 1), seed: num(o.seed, 1),
+      });
+      console.log(JSON.stringify(r));
+      return;
+    }
     case 'timing': {
       if (!positionals.length) throw new UsageError('timing needs at least one image directory');
       const r = await timeRuntimes(await createPipeline(), positionals, o.limit ? Number(o.limit) : 1000);

@@ -10,7 +10,7 @@ import { fingerprintBytes } from '../core/pipeline.ts';
 import { resolveSignals } from '../core/signals/registry.ts';
 import type { Fingerprint, Signal } from '../core/signals/signal.ts';
 import { initNodeCodecs } from '../functions/node/codecs.ts';
-import { loadNodeEmbeddingSignal } from '../functions/node/onnx.ts';
+import { loadNodeModelSignal } from '../functions/node/onnx.ts';
 import { ROOT } from './devserver.ts';
 
 export const DEFAULT_SIGNALS = DEFAULT_FUSION.signals;
@@ -25,7 +25,7 @@ export interface Pipeline {
 
 export async function createPipeline(names: string[] = DEFAULT_SIGNALS, model = DEFAULT_MODEL): Promise<Pipeline> {
   await initNodeCodecs();
-  const extra = names.includes('embed') ? [await loadNodeEmbeddingSignal(model)] : [];
+  const extra = names.includes('embed') ? [await loadNodeModelSignal(model)] : [];
   const signals = resolveSignals(names, extra);
   return {
     signals,

@@ -34,7 +34,8 @@ const VERSION = 1;
 
 export function packToBytes(p: DescriptorPack): Uint8Array {
   const pca = p.pca.toBytes(), pq = p.pq.toBytes();
-  const w = new ByteWriter(64 + pca.length + pq.length + p.background.length * 4);
+  // magic+version 5, k 4, beta 8, three lengths 12.
+  const w = new ByteWriter(29 + pca.length + pq.length + p.background.length * 4);
   w.magic(MAGIC, VERSION).u32(p.k).f64(p.beta);
   w.u32(pca.length);
   for (const b of pca) w.u8(b);

@@ -16,6 +16,7 @@ import {
   type EncoderConfig,
   type OnnxRunner,
 } from '../../core/signals/embedding.ts';
+import { createDescriptorSignal, packFromBytes } from '../../core/signals/descriptor.ts';
 import type { Signal } from '../../core/signals/signal.ts';
 
 const require = createRequire(import.meta.url);
@@ -100,4 +101,16 @@ export async function loadNodeEmbeddingSignal(
 ): Promise<Signal<Float32Array>> {
   const { config, modelPath } = await loadEncoderConfig(configPath);
   return createEmbeddingSignal(config, createNodeOnnxRunner(opts?.modelPath ?? modelPath), opts);
+}
+
+/**
+ * The served `embed` signal for a model config: the descriptor (whitening, background
+ * normalisation, PQ) when the config names a pack, else the encoder's raw embedding.
+ */
+export async function loadNodeModelSignal(configPath: string): Promise<Signal> {
+  const { config } = await loadEncoderConfig(configPath);
+  const base = await loadNodeEmbeddingSignal(configPath);
+  if (!config.pack) return base as Signal;
+  const pack = packFromBytes(new Uint8Array(await readFile(resolve(dirname(configPath), config.pack))));
+  return createDescriptorSignal(base, pack) as Signal;
 }
