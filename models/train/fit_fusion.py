@@ -60,6 +60,19 @@ FORMS = {
 }
 
 
+GAP_FLOOR = None  # per-signal floor under "best other" (set in main, written as gapFloor)
+
+
+def gap_floor(qs, signals, pct=5):
+    """Low percentile of each query's best non-source similarity: what "the crowd" is at least, so a
+    tiny catalog (no other candidate) does not make any candidate look like a clear winner."""
+    best = []
+    for q in qs:
+        rows = [s for i, s in zip(q['ids'], q['sims']) if i != q['src']]
+        best.append([max((r.get(n, 0.0) for r in rows), default=0.0) for n in signals])
+    return np.round(np.percentile(np.array(best), pct, axis=0), 4)
+
+
 def query_features(q, signals, groups):
     """Feature matrix of one query's candidates, columns grouped as in FORMS."""
     S = np.array([[s.get(n, 0.0) for n in signals] for s in q['sims']], float).reshape(-1, len(signals))
@@ -73,7 +86,8 @@ def query_features(q, signals, groups):
         cols.append((S - mean) / (S.std(0) + 1e-6))
     if 'gap' in groups:  # margin over the best OTHER candidate of this query, per signal
         top2 = -np.sort(-S, 0)[:2] if len(S) > 1 else np.vstack([S, np.zeros_like(S)])
-        cols.append(S - np.where(S >= top2[0], top2[1], top2[0]))
+        other = np.where(S >= top2[0], top2[1], top2[0])
+        cols.append(S - (np.maximum(other, GAP_FLOOR) if GAP_FLOOR is not None else other))
     if 'sq' in groups:
         cols.append(S ** 2)
         cols.append(np.stack([S[:, i] * S[:, j] for i in range(S.shape[1]) for j in range(i + 1, S.shape[1])], 1))
@@ -204,6 +218,9 @@ def main():
     a = ap.parse_args()
     signals = a.signals.split(',')
     qs = load(a.cands, a.truth)
+    global GAP_FLOOR
+    GAP_FLOOR = gap_floor(qs, signals)
+    print(f'gap floor (5th percentile of best non-source similarity): {GAP_FLOOR.tolist()}')
     npos = sum(1 for q in qs if q['src'])
     ncand = sum(len(q['ids']) for q in qs)
     print(f'{len(qs)} queries ({npos} copies, {len(qs) - npos} distractors), {ncand} candidate rows, signals {signals}')
@@ -238,7 +255,7 @@ def main():
         return
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True).stdout.strip()
     model = {
-        'signals': signals, **parts, 'bias': round(float(b), 4),
+        'signals': signals, **parts, 'gapFloor': GAP_FLOOR.tolist(), 'bias': round(float(b), 4),
         'copyThreshold': round(copy_t[0], 6), 'reviewThreshold': round(review_t[0], 6),
         'fittedOn': (f'models/train/fit_fusion.py --form {a.form} (L2 logistic, lambda {lam:g}, chosen by held-out micro-AP) on '
                      f'{a.cands}: {len(qs)} queries ({npos} copies, {len(qs) - npos} distractors), {ncand} candidate rows, '

@@ -55,5 +55,6 @@ function fusionFor(names: string[]): FusionModel {
     weights: idx.map((i) => DEFAULT_FUSION.weights[i]),
     marginWeights: idx.map((i) => DEFAULT_FUSION.marginWeights[i]),
     gapWeights: DEFAULT_FUSION.gapWeights && idx.map((i) => DEFAULT_FUSION.gapWeights![i]),
+    gapFloor: DEFAULT_FUSION.gapFloor && idx.map((i) => DEFAULT_FUSION.gapFloor![i]),
   };
 }

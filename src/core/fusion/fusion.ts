@@ -20,6 +20,12 @@ export interface FusionModel {
    * shortlisted candidates); absent = all 0. Must have one entry per signal.
    */
   gapWeights?: number[];
+  /**
+   * Per signal, the least "best other" similarity assumed (a low percentile of the calibration
+   * set's): with few images indexed there is no crowd to stand out from, and without a floor
+   * any lone candidate would look like a clear winner.
+   */
+  gapFloor?: number[];
   bias: number;
   /** score >= copyThreshold -> "copy"; >= reviewThreshold -> "review"; else "no_match". */
   copyThreshold: number;
@@ -71,7 +77,7 @@ export function features(model: FusionModel, c: Candidate, stats: ShortlistStats
   const f: number[] = [];
   model.signals.forEach((s, i) => {
     const v = c.similarities[s] ?? 0;
-    const bestOther = v >= stats.best[i] ? stats.second[i] : stats.best[i];
+    const bestOther = Math.max(v >= stats.best[i] ? stats.second[i] : stats.best[i], model.gapFloor?.[i] ?? 0);
     f.push(v, v - stats.mean[i], v - bestOther);
   });
   return f;
