@@ -42,19 +42,24 @@ export async function createPipeline(names: string[] = DEFAULT_SIGNALS, model = 
   };
 }
 
-/** The shipped fusion restricted to the chosen signals (a dropped signal's weight is dropped too). */
+/**
+ * The shipped fusion restricted to the chosen signals (a dropped signal's weights are dropped too).
+ * A signal the model has no weights for gets weight 0, with a warning: its similarities still
+ * reach --dump-candidates, which is how a refit that includes it starts.
+ */
 function fusionFor(names: string[]): FusionModel {
   const missing = names.filter((n) => !DEFAULT_FUSION.signals.includes(n));
   if (missing.length) {
-    throw new Error(`no fusion weights for ${missing.join(', ')}; choose one signal or a subset of ${DEFAULT_FUSION.signals.join(',')}`);
+    process.stderr.write(`copycat: warning: no fusion weights for ${missing.join(', ')}; they score 0 until models/fusion.json is refitted\n`);
   }
-  const idx = names.map((n) => DEFAULT_FUSION.signals.indexOf(n));
+  const pick = (arr: number[] | undefined, zero = 0) =>
+    arr && names.map((n) => (DEFAULT_FUSION.signals.includes(n) ? arr[DEFAULT_FUSION.signals.indexOf(n)] : zero));
   return {
     ...DEFAULT_FUSION,
     signals: names,
-    weights: idx.map((i) => DEFAULT_FUSION.weights[i]),
-    marginWeights: idx.map((i) => DEFAULT_FUSION.marginWeights[i]),
-    gapWeights: DEFAULT_FUSION.gapWeights && idx.map((i) => DEFAULT_FUSION.gapWeights![i]),
-    gapFloor: DEFAULT_FUSION.gapFloor && idx.map((i) => DEFAULT_FUSION.gapFloor![i]),
+    weights: pick(DEFAULT_FUSION.weights)!,
+    marginWeights: pick(DEFAULT_FUSION.marginWeights)!,
+    gapWeights: pick(DEFAULT_FUSION.gapWeights),
+    gapFloor: pick(DEFAULT_FUSION.gapFloor),
   };
 }
