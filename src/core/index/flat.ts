@@ -5,22 +5,20 @@
  */
 import {
   matchesFilter, TopK, toFloat32,
-  type IndexInfo, type Metadata, type Metric, type QueryOptions, type VectorIndex, type VectorMatch, type VectorRecord,
+  type IndexInfo, type Metric, type QueryOptions, type VectorIndex, type VectorMatch, type VectorRecord,
 } from './vector-index.ts';
-
-interface Slot { id: string; namespace?: string; metadata?: Metadata }
+import { SlotTable } from './slots.ts';
 
 export class FlatIndex implements VectorIndex {
   private data: Float32Array;
-  private slots: Slot[] = [];
-  private byId = new Map<string, number>();
+  private table = new SlotTable();
 
   constructor(readonly dimensions: number, readonly metric: Metric = 'cosine', capacity = 1024) {
     this.data = new Float32Array(capacity * dimensions);
   }
 
   async describe(): Promise<IndexInfo> {
-    return { dimensions: this.dimensions, metric: this.metric, vectorCount: this.slots.length, description: 'Flat' };
+    return { dimensions: this.dimensions, metric: this.metric, vectorCount: this.table.size, description: 'Flat' };
   }
 
   async upsert(vectors: VectorRecord[]): Promise<{ count: number; ids: string[] }> {
@@ -33,20 +31,14 @@ export class FlatIndex implements VectorIndex {
     if (values.length !== this.dimensions) {
       throw new RangeError(`vector ${v.id} has ${values.length} dimensions; the index has ${this.dimensions}`);
     }
-    let slot = this.byId.get(v.id);
-    if (slot === undefined) {
-      slot = this.slots.length;
-      this.grow(slot + 1);
-      this.slots.push({ id: v.id });
-      this.byId.set(v.id, slot);
-    }
-    this.slots[slot] = { id: v.id, namespace: v.namespace, metadata: v.metadata };
+    const slot = this.table.assign(v.id, v.namespace, v.metadata);
+    this.grow(slot + 1);
     this.data.set(values, slot * this.dimensions);
   }
 
   private grow(n: number): void {
     if (n * this.dimensions <= this.data.length) return;
-    const next = new Float32Array(Math.max(n, this.slots.length * 2) * this.dimensions);
+    const next = new Float32Array(Math.max(n, this.table.size * 2) * this.dimensions);
     next.set(this.data);
     this.data = next;
   }
@@ -69,8 +61,8 @@ export class FlatIndex implements VectorIndex {
   async query(vector: Float32Array | number[], options: QueryOptions = {}): Promise<{ count: number; matches: VectorMatch[] }> {
     const q = toFloat32(vector);
     const top = new TopK(options.topK ?? 5);
-    for (let i = 0; i < this.slots.length; i++) {
-      const s = this.slots[i];
+    for (let i = 0; i < this.table.size; i++) {
+      const s = this.table.slots[i];
       if (options.namespace !== undefined && s.namespace !== options.namespace) continue;
       if (!matchesFilter(s.metadata, options.filter)) continue;
       top.push(i, this.score(q, i));
@@ -80,7 +72,7 @@ export class FlatIndex implements VectorIndex {
   }
 
   private match(slot: number, score: number, o: QueryOptions): VectorMatch {
-    const s = this.slots[slot];
+    const s = this.table.slots[slot];
     const m: VectorMatch = { id: s.id, score: this.metric === 'euclidean' ? -score : score, namespace: s.namespace };
     if (o.returnValues) m.values = this.values(slot);
     if (o.returnMetadata && o.returnMetadata !== 'none') m.metadata = s.metadata;
@@ -94,29 +86,17 @@ export class FlatIndex implements VectorIndex {
   async getByIds(ids: string[]): Promise<VectorRecord[]> {
     const out: VectorRecord[] = [];
     for (const id of ids) {
-      const slot = this.byId.get(id);
+      const slot = this.table.slotOf(id);
       if (slot === undefined) continue;
-      const s = this.slots[slot];
+      const s = this.table.slots[slot];
       out.push({ id, values: this.values(slot), namespace: s.namespace, metadata: s.metadata });
     }
     return out;
   }
 
   async deleteByIds(ids: string[]): Promise<{ count: number; ids: string[] }> {
-    const done: string[] = [];
-    for (const id of ids) {
-      const slot = this.byId.get(id);
-      if (slot === undefined) continue;
-      const last = this.slots.length - 1;
-      if (slot !== last) {
-        this.slots[slot] = this.slots[last];
-        this.byId.set(this.slots[slot].id, slot);
-        this.data.copyWithin(slot * this.dimensions, last * this.dimensions, (last + 1) * this.dimensions);
-      }
-      this.slots.pop();
-      this.byId.delete(id);
-      done.push(id);
-    }
+    const d = this.dimensions;
+    const done = ids.filter((id) => this.table.remove(id, (from, to) => this.data.copyWithin(to * d, from * d, (from + 1) * d)));
     return { count: done.length, ids: done };
   }
 }

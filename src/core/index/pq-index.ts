@@ -7,10 +7,9 @@
 import type { ProductQuantizer } from '../quant/pq.ts';
 import {
   matchesFilter, TopK, toFloat32,
-  type IndexInfo, type Metadata, type QueryOptions, type VectorIndex, type VectorMatch, type VectorRecord,
+  type IndexInfo, type QueryOptions, type VectorIndex, type VectorMatch, type VectorRecord,
 } from './vector-index.ts';
-
-interface Slot { id: string; namespace?: string; metadata?: Metadata }
+import { SlotTable } from './slots.ts';
 
 export interface PQIndexOptions {
   /** Candidates re-ranked exactly per result wanted; 0 returns ADC scores as they are. */
@@ -21,8 +20,7 @@ export interface PQIndexOptions {
 
 export class PQIndex implements VectorIndex {
   private codes: Uint8Array;
-  private slots: Slot[] = [];
-  private byId = new Map<string, number>();
+  private table = new SlotTable();
   private full = new Map<string, Float32Array>();
   private readonly refine: number;
   private readonly fullVector: (id: string) => Float32Array | undefined;
@@ -35,7 +33,7 @@ export class PQIndex implements VectorIndex {
 
   async describe(): Promise<IndexInfo> {
     const d = this.pq.describe() + (this.refine > 0 ? ',RefineFlat' : '');
-    return { dimensions: this.pq.dim, metric: 'cosine', vectorCount: this.slots.length, description: d };
+    return { dimensions: this.pq.dim, metric: 'cosine', vectorCount: this.table.size, description: d };
   }
 
   /** Bytes of hot memory per vector (codes only; slots and ids are bookkeeping). */
@@ -47,14 +45,8 @@ export class PQIndex implements VectorIndex {
     for (const v of vectors) {
       const values = toFloat32(v.values);
       if (values.length !== this.pq.dim) throw new RangeError(`vector ${v.id} has ${values.length} dimensions; the index has ${this.pq.dim}`);
-      let slot = this.byId.get(v.id);
-      if (slot === undefined) {
-        slot = this.slots.length;
-        this.grow(slot + 1);
-        this.slots.push({ id: v.id });
-        this.byId.set(v.id, slot);
-      }
-      this.slots[slot] = { id: v.id, namespace: v.namespace, metadata: v.metadata };
+      const slot = this.table.assign(v.id, v.namespace, v.metadata);
+      this.grow(slot + 1);
       this.pq.encode(values, this.codes.subarray(slot * this.pq.m, (slot + 1) * this.pq.m));
       if (this.refine > 0) this.full.set(v.id, values);
     }
@@ -63,7 +55,7 @@ export class PQIndex implements VectorIndex {
 
   private grow(n: number): void {
     if (n * this.pq.m <= this.codes.length) return;
-    const next = new Uint8Array(Math.max(n, this.slots.length * 2) * this.pq.m);
+    const next = new Uint8Array(Math.max(n, this.table.size * 2) * this.pq.m);
     next.set(this.codes);
     this.codes = next;
   }
@@ -71,17 +63,17 @@ export class PQIndex implements VectorIndex {
   async query(vector: Float32Array | number[], o: QueryOptions = {}): Promise<{ count: number; matches: VectorMatch[] }> {
     const q = toFloat32(vector);
     const topK = o.topK ?? 5;
-    const scores = this.pq.scan(this.pq.distanceTable(q, 'ip'), this.codes, this.slots.length);
+    const scores = this.pq.scan(this.pq.distanceTable(q, 'ip'), this.codes, this.table.size);
     const approx = new TopK(this.refine > 0 ? topK * this.refine : topK);
-    for (let i = 0; i < this.slots.length; i++) {
-      const s = this.slots[i];
+    for (let i = 0; i < this.table.size; i++) {
+      const s = this.table.slots[i];
       if (o.namespace !== undefined && s.namespace !== o.namespace) continue;
       if (!matchesFilter(s.metadata, o.filter)) continue;
       approx.push(i, scores[i]);
     }
     const final = this.refine > 0 ? this.rerank(q, approx, topK) : approx;
     const matches = final.ids.map((slot, k) => {
-      const s = this.slots[slot];
+      const s = this.table.slots[slot];
       const m: VectorMatch = { id: s.id, score: final.scores[k], namespace: s.namespace };
       if (o.returnMetadata && o.returnMetadata !== 'none') m.metadata = s.metadata;
       if (o.returnValues) m.values = this.fullVector(s.id) ?? this.pq.decode(this.codes, slot);
@@ -95,7 +87,7 @@ export class PQIndex implements VectorIndex {
     let nq = 0;
     for (let j = 0; j < q.length; j++) nq += q[j] * q[j];
     for (const slot of approx.ids) {
-      const v = this.fullVector(this.slots[slot].id);
+      const v = this.fullVector(this.table.slots[slot].id);
       if (!v) continue;
       let dot = 0, nv = 0;
       for (let j = 0; j < q.length; j++) { dot += q[j] * v[j]; nv += v[j] * v[j]; }
@@ -107,31 +99,18 @@ export class PQIndex implements VectorIndex {
   async getByIds(ids: string[]): Promise<VectorRecord[]> {
     const out: VectorRecord[] = [];
     for (const id of ids) {
-      const slot = this.byId.get(id);
+      const slot = this.table.slotOf(id);
       if (slot === undefined) continue;
-      const s = this.slots[slot];
+      const s = this.table.slots[slot];
       out.push({ id, values: this.fullVector(id) ?? this.pq.decode(this.codes, slot), namespace: s.namespace, metadata: s.metadata });
     }
     return out;
   }
 
   async deleteByIds(ids: string[]): Promise<{ count: number; ids: string[] }> {
-    const done: string[] = [];
     const m = this.pq.m;
-    for (const id of ids) {
-      const slot = this.byId.get(id);
-      if (slot === undefined) continue;
-      const last = this.slots.length - 1;
-      if (slot !== last) {
-        this.slots[slot] = this.slots[last];
-        this.byId.set(this.slots[slot].id, slot);
-        this.codes.copyWithin(slot * m, last * m, (last + 1) * m);
-      }
-      this.slots.pop();
-      this.byId.delete(id);
-      this.full.delete(id);
-      done.push(id);
-    }
+    const done = ids.filter((id) => this.table.remove(id, (from, to) => this.codes.copyWithin(to * m, from * m, (from + 1) * m)));
+    for (const id of done) this.full.delete(id);
     return { count: done.length, ids: done };
   }
 }

@@ -19,6 +19,7 @@
  * session are serialised, since concurrent requests in one isolate share it and it is not re-entrant.
  */
 import * as ort from 'onnxruntime-web/wasm';
+import { queuedRunner, type QueuedSession } from '../ort-queue.ts';
 import type { OnnxRunner } from '../../core/signals/embedding.ts';
 
 /** Bytes that stand in for the engine binary; recognised by the instantiate wrapper. */
@@ -67,15 +68,10 @@ export function initOrtForWorkers(wasmModule: WebAssembly.Module): void {
   ort.env.logLevel = 'error';
 }
 
-interface Loaded {
-  session: Promise<ort.InferenceSession>;
-  /** Tail of this session's run queue. */
-  queue: Promise<unknown>;
-}
 
-const sessions = new WeakMap<object, Loaded>();
+const sessions = new WeakMap<object, QueuedSession>();
 
-function load(model: Uint8Array | ArrayBuffer): Loaded {
+function load(model: Uint8Array | ArrayBuffer): QueuedSession {
   let l = sessions.get(model);
   if (!l) {
     const bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
@@ -95,21 +91,5 @@ function load(model: Uint8Array | ArrayBuffer): Loaded {
  */
 export function createEdgeOnnxRunner(model: Uint8Array | ArrayBuffer, wasmModule: WebAssembly.Module): OnnxRunner {
   initOrtForWorkers(wasmModule);
-  return {
-    run(inputName, data, dims, outputName) {
-      const l = load(model);
-      const job = l.queue.then(async () => {
-        const s = await l.session;
-        const results = await s.run({ [inputName]: new ort.Tensor('float32', data, dims) }, [outputName]);
-        const out = results[outputName];
-        if (!out) throw new Error(`the model has no output "${outputName}" (outputs: ${s.outputNames.join(', ')})`);
-        if (out.type !== 'float32') throw new Error(`output "${outputName}" is ${out.type}, expected float32`);
-        const copy = new Float32Array(out.data as Float32Array);
-        out.dispose();
-        return copy;
-      });
-      l.queue = job.catch(() => undefined);
-      return job;
-    },
-  };
+  return queuedRunner(() => load(model), ort.Tensor);
 }

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import * as ort from 'onnxruntime-web';
+import { queuedRunner, type QueuedSession } from '../ort-queue.ts';
 import {
   createEmbeddingSignal,
   parseEncoderConfig,
@@ -31,15 +32,10 @@ function initOrtEnv(): void {
   envReady = true;
 }
 
-interface Loaded {
-  session: Promise<ort.InferenceSession>;
-  /** Tail of this session's run queue. */
-  queue: Promise<unknown>;
-}
 
-const sessions = new Map<string, Loaded>();
+const sessions = new Map<string, QueuedSession>();
 
-function load(modelPath: string): Loaded {
+function load(modelPath: string): QueuedSession {
   const key = resolve(modelPath);
   let l = sessions.get(key);
   if (!l) {
@@ -63,23 +59,7 @@ function load(modelPath: string): Loaded {
  * resolved path for the life of the process; runners for the same path share it and its queue.
  */
 export function createNodeOnnxRunner(modelPath: string): OnnxRunner {
-  return {
-    run(inputName, data, dims, outputName) {
-      const l = load(modelPath);
-      const job = l.queue.then(async () => {
-        const s = await l.session;
-        const results = await s.run({ [inputName]: new ort.Tensor('float32', data, dims) }, [outputName]);
-        const out = results[outputName];
-        if (!out) throw new Error(`the model has no output "${outputName}" (outputs: ${s.outputNames.join(', ')})`);
-        if (out.type !== 'float32') throw new Error(`output "${outputName}" is ${out.type}, expected float32`);
-        const copy = new Float32Array(out.data as Float32Array);
-        out.dispose();
-        return copy;
-      });
-      l.queue = job.catch(() => undefined);
-      return job;
-    },
-  };
+  return queuedRunner(() => load(modelPath), ort.Tensor);
 }
 
 /** Reads and validates an encoder config JSON; `modelPath` resolves its `file` next to it. */
