@@ -11,7 +11,7 @@ import { LocalDb } from './db.ts';
 import { idOf, listImages } from './files.ts';
 import { median, runPredict } from './predict.ts';
 import { Progress } from './progress.ts';
-import { createPipeline, DEFAULT_SIGNALS } from './runtime.ts';
+import { createPipeline, DEFAULT_SIGNALS, type PipelineOptions } from './runtime.ts';
 import { timeRuntimes } from './timing.ts';
 import { buildPack } from './build-pack.ts';
 import { formatMetrics } from './report.ts';
@@ -32,13 +32,23 @@ const USAGE = `copycat <command> [options]
                                                     predict + metrics (same as bench/score.py) + timing
 
 signals: pdq, hist_hsv, hist_gray, embed (default: ${DEFAULT_SIGNALS.join(',')}, fused)
---model <config.json>: the ONNX encoder behind "embed" (default models/tiny-encoder.json)`;
+--model <config.json>: the ONNX encoder behind "embed" (default models/tiny-encoder.json)
+--flat-index: exact float shortlists instead of PQ codes; --beta <b>: override the descriptor's
+score normalisation (0 = whitening only). Both exist to measure what each piece is worth.`;
 
 class UsageError extends Error {}
 
 function need(v: string | undefined, flag: string): string {
   if (!v) throw new UsageError(`missing ${flag}`);
   return v;
+}
+
+function pipelineOptions(o: Record<string, unknown>): PipelineOptions {
+  return {
+    model: o.model as string | undefined,
+    flatIndex: Boolean(o['flat-index']),
+    beta: o.beta === undefined ? undefined : Number(o.beta),
+  };
 }
 
 function signalsOf(v: string | undefined): string[] {
@@ -54,16 +64,16 @@ async function main(argv: string[]): Promise<void> {
       db: { type: 'string' }, refs: { type: 'string' }, queries: { type: 'string' }, out: { type: 'string' },
       top: { type: 'string' }, signals: { type: 'string' }, dataset: { type: 'string' }, query: { type: 'string' },
       truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-      'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
+      'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'flat-index': { type: 'boolean' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
     },
   });
   const top = o.top ? Number(o.top) : 10;
   if (!Number.isInteger(top) || top < 1) throw new UsageError('--top must be a positive integer');
   switch (cmd) {
-    case 'index': return cmdIndex(need(positionals[0], '<refs-dir>'), need(o.db, '--db'), signalsOf(o.signals));
+    case 'index': return cmdIndex(need(positionals[0], '<refs-dir>'), need(o.db, '--db'), signalsOf(o.signals), pipelineOptions(o));
     case 'predict': {
-      const p = await createPipeline(signalsOf(o.signals), o.model);
+      const p = await createPipeline(signalsOf(o.signals), pipelineOptions(o));
       const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'] });
       writeFileSync(need(o.out, '--out'), 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
       reportFailures(r.failures);
@@ -71,14 +81,14 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'match': {
-      const p = await createPipeline(signalsOf(o.signals), o.model);
+      const p = await createPipeline(signalsOf(o.signals), pipelineOptions(o));
       const r = await runPredict(p, { refs: need(o.dataset, '--dataset'), queries: need(o.query, '--query'), top: 1 });
       writeFileSync(need(o.out, '--out'), 'source,query\n' + r.rows.map((x) => `${basename(x.sourceFile)},${basename(x.queryFile)}`).join('\n') + '\n');
       reportFailures(r.failures);
       console.error(`wrote ${r.rows.length} rows to ${o.out}`);
       return;
     }
-    case 'fingerprint': return cmdFingerprint(positionals, signalsOf(o.signals));
+    case 'fingerprint': return cmdFingerprint(positionals, signalsOf(o.signals), pipelineOptions(o));
     case 'build-pack': {
       const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
       const r = await buildPack({
@@ -102,8 +112,8 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-async function cmdIndex(dir: string, dbPath: string, names: string[]): Promise<void> {
-  const p = await createPipeline(names);
+async function cmdIndex(dir: string, dbPath: string, names: string[], po: PipelineOptions): Promise<void> {
+  const p = await createPipeline(names, po);
   const db = await LocalDb.open(dbPath, p.signals, p.fusion);
   const files = listImages(dir);
   const bar = new Progress('index', files.length);
@@ -128,9 +138,9 @@ async function cmdIndex(dir: string, dbPath: string, names: string[]): Promise<v
   console.log(JSON.stringify({ db: dbPath, added, skipped, failed: failures.length, total: db.catalog.size }));
 }
 
-async function cmdFingerprint(files: string[], names: string[]): Promise<void> {
+async function cmdFingerprint(files: string[], names: string[], po: PipelineOptions): Promise<void> {
   if (!files.length) throw new UsageError('fingerprint needs at least one file');
-  const p = await createPipeline(names.includes('pdq') ? names : ['pdq', ...names]);
+  const p = await createPipeline(names.includes('pdq') ? names : ['pdq', ...names], po);
   let failed = 0;
   for (const f of files) {
     try {
@@ -149,7 +159,7 @@ async function cmdFingerprint(files: string[], names: string[]): Promise<void> {
 
 async function cmdBench(o: Record<string, string | undefined>, top: number): Promise<void> {
   const truth = parseCsv(readFileSync(need(o.truth, '--truth'), 'utf8')) as unknown as TruthRow[];
-  const p = await createPipeline(signalsOf(o.signals), o.model);
+  const p = await createPipeline(signalsOf(o.signals), pipelineOptions(o));
   const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'] });
   if (o.out) writeFileSync(o.out, 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
   const preds = r.rows.map((x) => ({ query: x.query, source: x.source, score: Number(x.score.toFixed(6)) }));

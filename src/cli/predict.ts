@@ -32,7 +32,7 @@ export async function runPredict(p: Pipeline, o: PredictOptions): Promise<Predic
   const refFiles = listImages(o.refs);
   const queryFiles = listImages(o.queries);
   if (!refFiles.length) throw new Error(`no JPEG, PNG or WebP images in ${o.refs}`);
-  const catalog = new Catalog(p.signals, p.fusion);
+  const catalog = new Catalog(p.signals, p.fusion, p.indexFactory);
   const res: PredictResult = { rows: [], fingerprintMs: [], searchMs: [], failures: [] };
   const fileOf = new Map<string, string>();
   const bar = new Progress('index ', refFiles.length, o.quiet);

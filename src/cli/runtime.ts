@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_FUSION, singleSignalFusion } from '../core/fusion/defaults.ts';
 import type { FusionModel } from '../core/fusion/fusion.ts';
 import { fingerprintBytes } from '../core/pipeline.ts';
+import { defaultIndexFactory, flatIndexFactory, type IndexFactory } from '../core/index/catalog.ts';
 import { resolveSignals } from '../core/signals/registry.ts';
 import type { Fingerprint, Signal } from '../core/signals/signal.ts';
 import { initNodeCodecs } from '../functions/node/codecs.ts';
@@ -20,15 +21,26 @@ export const DEFAULT_MODEL = `${ROOT}models/tiny-encoder.json`;
 export interface Pipeline {
   signals: Signal[];
   fusion: FusionModel;
+  /** How each signal's shortlist is indexed (PQ codes where a signal ships a quantizer, by default). */
+  indexFactory: IndexFactory;
   fingerprintFile(path: string): Promise<{ fingerprint: Fingerprint; ms: number }>;
 }
 
-export async function createPipeline(names: string[] = DEFAULT_SIGNALS, model = DEFAULT_MODEL): Promise<Pipeline> {
+export interface PipelineOptions {
+  model?: string;
+  /** Exact float shortlists everywhere instead of PQ codes (to measure what PQ costs). */
+  flatIndex?: boolean;
+  /** Override the descriptor pack's score-normalisation weight (0 = whitening only). */
+  beta?: number;
+}
+
+export async function createPipeline(names: string[] = DEFAULT_SIGNALS, o: PipelineOptions = {}): Promise<Pipeline> {
   await initNodeCodecs();
-  const extra = names.includes('embed') ? [await loadNodeModelSignal(model)] : [];
+  const extra = names.includes('embed') ? [await loadNodeModelSignal(o.model ?? DEFAULT_MODEL, { beta: o.beta })] : [];
   const signals = resolveSignals(names, extra);
   return {
     signals,
+    indexFactory: o.flatIndex ? flatIndexFactory : defaultIndexFactory,
     // Resolved on use: fingerprinting needs no fusion model, searching does.
     get fusion() {
       return names.length === 1 ? singleSignalFusion(names[0]) : fusionFor(names);

@@ -87,10 +87,11 @@ export async function loadNodeEmbeddingSignal(
  * The served `embed` signal for a model config: the descriptor (whitening, background
  * normalisation, PQ) when the config names a pack, else the encoder's raw embedding.
  */
-export async function loadNodeModelSignal(configPath: string): Promise<Signal> {
+export async function loadNodeModelSignal(configPath: string, o: { beta?: number } = {}): Promise<Signal> {
   const { config } = await loadEncoderConfig(configPath);
   const base = await loadNodeEmbeddingSignal(configPath);
   if (!config.pack) return base as Signal;
   const pack = packFromBytes(new Uint8Array(await readFile(resolve(dirname(configPath), config.pack))));
+  if (o.beta !== undefined) pack.beta = o.beta;
   return createDescriptorSignal(base, pack) as Signal;
 }
