@@ -3,6 +3,7 @@
  * test and the workerd timing benchmark. Resolves once /health answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +12,8 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export interface DevServer {
   url: string;
   process: ChildProcess;
+  /** Resident memory of the workerd processes this server started (Linux /proc), in MiB. */
+  workerdRssMiB(): number;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -48,10 +51,25 @@ export async function startDevServer(persistTo: string, timeoutMs = 90_000): Pro
   return {
     url,
     process: child,
+    workerdRssMiB: () => processGroupRss(child.pid!, 'workerd'),
     stop: (signal = 'SIGTERM') => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => resolve());
       try { process.kill(-child.pid!, signal); } catch { resolve(); }
     }),
   };
+}
+
+function processGroupRss(pgid: number, name: string): number {
+  let kib = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pgid || !stat.includes(`(${name})`)) continue;
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) kib += Number(m[1]);
+    } catch { /* the process ended meanwhile */ }
+  }
+  return kib / 1024;
 }

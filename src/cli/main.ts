@@ -101,8 +101,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'timing': {
       if (!positionals.length) throw new UsageError('timing needs at least one image directory');
-      const r = await timeRuntimes(await createPipeline(), positionals, o.limit ? Number(o.limit) : 1000);
-      console.log(`fingerprint median per image over ${r.images} images: Node ${r.nodeMedianMs.toFixed(1)} ms, workerd ${r.workerdMedianMs.toFixed(1)} ms (round trip minus ${r.requestOverheadMs.toFixed(2)} ms request overhead); workerd/Node ${r.ratioWorkerdToNode.toFixed(2)}`);
+      const r = await timeRuntimes(await createPipeline(signalsOf(o.signals), pipelineOptions(o)), positionals, o.limit ? Number(o.limit) : 1000);
+      console.log(`fingerprint median per image over ${r.images} images: Node ${r.nodeMedianMs.toFixed(1)} ms, workerd ${r.workerdMedianMs.toFixed(1)} ms (round trip minus ${r.requestOverheadMs.toFixed(2)} ms request overhead); workerd/Node ${r.ratioWorkerdToNode.toFixed(2)}; workerd RSS ${r.workerdRssMiB.idle.toFixed(0)} MiB idle, ${r.workerdRssMiB.after.toFixed(0)} MiB after`);
       console.log(JSON.stringify(r));
       return;
     }

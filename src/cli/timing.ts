@@ -19,6 +19,8 @@ export interface TimingResult {
   workerdMedianMs: number;
   requestOverheadMs: number;
   ratioWorkerdToNode: number;
+  /** workerd's resident memory before the first request and after the run (all its isolates). */
+  workerdRssMiB: { idle: number; after: number };
 }
 
 export async function timeRuntimes(p: Pipeline, dirs: string[], limit: number): Promise<TimingResult> {
@@ -39,6 +41,7 @@ export async function timeRuntimes(p: Pipeline, dirs: string[], limit: number): 
       if (!res.ok) throw new Error(`workerd answered ${res.status}`);
       return performance.now() - t0;
     };
+    const idleRss = srv.workerdRssMiB();
     for (let i = 0; i < 5; i++) await rtt(() => fetch(`${srv.url}/v1/fingerprint`, { method: 'POST', body: readFileSync(files[0]) }));
     const health: number[] = [];
     for (let i = 0; i < 50; i++) health.push(await rtt(() => fetch(`${srv.url}/health`)));
@@ -53,7 +56,10 @@ export async function timeRuntimes(p: Pipeline, dirs: string[], limit: number): 
     const overhead = median(health);
     const workerd = median(edgeMs) - overhead;
     const node = median(nodeMs);
-    return { images: files.length, nodeMedianMs: node, workerdMedianMs: workerd, requestOverheadMs: overhead, ratioWorkerdToNode: workerd / node };
+    return {
+      images: files.length, nodeMedianMs: node, workerdMedianMs: workerd, requestOverheadMs: overhead,
+      ratioWorkerdToNode: workerd / node, workerdRssMiB: { idle: idleRss, after: srv.workerdRssMiB() },
+    };
   } finally {
     await srv.stop();
   }
