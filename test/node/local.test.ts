@@ -4,7 +4,6 @@ import { decodeImage } from '../../src/core/image/decode.ts';
 import { cropCenter } from '../../src/core/image/resize.ts';
 import {
   applyTransform,
-  correspondences,
   extractOrb,
   homographyLeastSquares,
   hullArea,
@@ -84,6 +83,16 @@ describe('ORB features on synthetic images', () => {
     const r2 = verifyPair(b, feats);
     expect(r2.inliers).toBe(r1.inliers);
     expect(Array.from(r2.transform!)).toEqual(Array.from(r1.transform!));
+  });
+
+  it('returns no keypoints, not an error, for a flat or tiny image', () => {
+    const flat = { width: 200, height: 150, data: new Uint8ClampedArray(200 * 150 * 4).fill(128) };
+    const none = extractOrb(flat);
+    expect(none.count).toBe(0);
+    expect(extractOrb(syntheticImage(1, 24, 24)).count).toBe(0);
+    const r = verifyPair(none, feats);
+    expect(r.verified).toBe(false);
+    expect(r.inliers).toBe(0);
   });
 
   it('honours nFeatures and rejects out-of-range options', () => {
@@ -270,9 +279,15 @@ describe('matching: brute force and LSH', () => {
     const found = Array.from(bf.queryIdx, (q, k) => got.has(`${q}:${bf.trainIdx[k]}`)).filter(Boolean).length;
     const tBf = median(() => matchBruteForce(copy.descriptors, pool, opts));
     const tLsh = median(() => matchLsh(copy.descriptors, index, opts));
-    console.log(`pool of ${index.count}: brute force ${tBf.toFixed(1)} ms, LSH ${tLsh.toFixed(1)} ms, match recall ${(found / bf.count).toFixed(3)}`);
+    const { candidatesPerQuery } = measureLshRecall(copy.descriptors, pool, opts);
+    console.log(
+      `pool of ${index.count}: brute force ${tBf.toFixed(1)} ms, LSH ${tLsh.toFixed(1)} ms, ` +
+        `${candidatesPerQuery.toFixed(0)} candidates per query, match recall ${(found / bf.count).toFixed(3)}`,
+    );
     expect(found / bf.count).toBeGreaterThanOrEqual(0.8);
-    expect(tLsh).toBeLessThan(tBf / 2);
+    // The work ratio is deterministic; the clock only has to agree (this box is shared).
+    expect(candidatesPerQuery).toBeLessThan(0.25 * index.count);
+    expect(tLsh).toBeLessThan(tBf);
   });
 });
 
@@ -283,12 +298,12 @@ if (!hasBench) console.log(`local.test: skipping real-photo checks, ${BENCH} is 
 describe.skipIf(!hasBench)('verification on real photos from /work/shared/bench/s1', () => {
   it('the true source gets far more inliers than unrelated references', async () => {
     await initNodeCodecs();
-    const rows = readFileSync(`${BENCH}/truth.csv`, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const rows = readFileSync(`${BENCH}/truth.csv`, 'utf8').trim().split(/\r?\n/).slice(1).map((l) => l.split(','));
     const files = new Map(readdirSync(`${BENCH}/queries`).map((f) => [f.replace(/\.[a-z]+$/, ''), f]));
     const load = async (path: string) => extractOrb(await decodeImage(new Uint8Array(readFileSync(path))));
     // Two of each geometric transform, first in file order.
     const picked: string[][] = [];
-    for (const kind of [/^crop0\.[2-5]/, /^rot-?\d+\.\d/, /^perspective/, /^paste-in-bg/, /^rot180$/]) {
+    for (const kind of [/^crop0\.[2-4]\d$/, /^rot-?\d+\.\d/, /^perspective/, /^paste-in-bg/, /^rot180$/]) {
       picked.push(...rows.filter((r) => r[1] && kind.test(r[3])).slice(0, 2));
     }
     const unrelatedIds = ['R00000', 'R00001', 'R00002'];

@@ -103,8 +103,8 @@ function resizeRows(W: number, H: number, dstW: number, dstH: number, rowAt: (y:
 
 /**
  * Separable Gaussian blur with edge clamping. BRIEF compares single pixels, so it needs this
- * smoothing to be stable under noise and JPEG re-encoding (ORB uses sigma 2 on a 7-tap kernel).
- * Each pass computes an output sample from its taps directly; the interior is branch-free.
+ * smoothing to be stable under noise and JPEG re-encoding (ORB uses sigma 2 on a 7-tap kernel,
+ * which gets an unrolled fast path; other kernels take the plain loops).
  */
 export function gaussianBlur(src: Plane, sigma: number, radius = Math.ceil(1.5 * sigma)): Plane {
   const { width: W, height: H, data } = src;
@@ -183,9 +183,10 @@ export interface PyramidLevel {
 }
 
 /**
- * Levels shrink by `scaleFactor` each, every one resampled from the previous by area averaging
- * (cheaper than from the base, and the accumulated smoothing is below one level pixel). Stops early
- * when a level would be smaller than `minSide`, where no patch would fit.
+ * Levels shrink by `scaleFactor` each, every one area-resampled from the previous (a few times
+ * cheaper than from the base; chained box filters soften coarse levels slightly, which FAST's
+ * absolute threshold tolerates). Stops early when a level would be smaller than `minSide`, where
+ * no patch would fit.
  */
 export function buildPyramid(base: Plane, levels: number, scaleFactor: number, minSide: number): PyramidLevel[] {
   const out: PyramidLevel[] = [{ plane: base, sx: 1, sy: 1 }];
