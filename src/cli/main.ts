@@ -19,7 +19,7 @@ import { formatMetrics } from './report.ts';
 const USAGE = `copycat <command> [options]
 
   index <refs-dir> --db <path> [--signals a,b]      add images to a persistent local index (resumable)
-  predict --refs <dir> --queries <dir> --out <csv> [--top 10] [--signals a,b]
+  predict --refs <dir> --queries <dir> --out <csv> [--top 10] [--signals a,b] [--verify]
                                                     write query,source,score (top-K rows per query)
   match --dataset <dir> --query <dir> --out submit.csv
                                                     write source,query: the best source per query
@@ -64,7 +64,7 @@ async function main(argv: string[]): Promise<void> {
       db: { type: 'string' }, refs: { type: 'string' }, queries: { type: 'string' }, out: { type: 'string' },
       top: { type: 'string' }, signals: { type: 'string' }, dataset: { type: 'string' }, query: { type: 'string' },
       truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-      'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'flat-index': { type: 'boolean' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
+      'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'flat-index': { type: 'boolean' }, verify: { type: 'boolean' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
     },
   });
@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<void> {
     case 'index': return cmdIndex(need(positionals[0], '<refs-dir>'), need(o.db, '--db'), signalsOf(o.signals), pipelineOptions(o));
     case 'predict': {
       const p = await createPipeline(signalsOf(o.signals), pipelineOptions(o));
-      const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'] });
+      const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'], verify: Boolean(o.verify) });
       writeFileSync(need(o.out, '--out'), 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
       reportFailures(r.failures);
       console.error(`wrote ${r.rows.length} rows to ${o.out}`);
@@ -106,7 +106,7 @@ async function main(argv: string[]): Promise<void> {
       console.log(JSON.stringify(r));
       return;
     }
-    case 'bench': return cmdBench(o as Record<string, string | undefined>, top);
+    case 'bench': return cmdBench(o as Record<string, string | undefined> & { verify?: boolean }, top);
     case undefined: case 'help': case '--help': console.log(USAGE); return;
     default: throw new UsageError(`unknown command "${cmd}"`);
   }
@@ -157,16 +157,19 @@ async function cmdFingerprint(files: string[], names: string[], po: PipelineOpti
   if (failed) process.exitCode = 1;
 }
 
-async function cmdBench(o: Record<string, string | undefined>, top: number): Promise<void> {
+async function cmdBench(o: Record<string, string | undefined> & { verify?: boolean }, top: number): Promise<void> {
   const truth = parseCsv(readFileSync(need(o.truth, '--truth'), 'utf8')) as unknown as TruthRow[];
   const p = await createPipeline(signalsOf(o.signals), pipelineOptions(o));
-  const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'] });
+  const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'], verify: Boolean(o.verify) });
   if (o.out) writeFileSync(o.out, 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
   const preds = r.rows.map((x) => ({ query: x.query, source: x.source, score: Number(x.score.toFixed(6)) }));
   const m = evaluate(truth, preds, o.threshold !== undefined ? Number(o.threshold) : p.fusion.copyThreshold);
   reportFailures(r.failures);
   console.log(formatMetrics(m));
-  const timing = { fingerprint_ms_median: median(r.fingerprintMs), search_ms_median: median(r.searchMs), images: r.fingerprintMs.length };
+  const timing = {
+    fingerprint_ms_median: median(r.fingerprintMs), search_ms_median: median(r.searchMs), images: r.fingerprintMs.length,
+    ...(o.verify ? { verify_ms_per_query_median: median(r.verifyMs), verify_pairs: r.pairsChecked, verify_ms_per_pair: r.verifyMs.reduce((a, b) => a + b, 0) / Math.max(1, r.pairsChecked) } : {}),
+  };
   console.log(`time per image: fingerprint (decode + signals) median ${timing.fingerprint_ms_median.toFixed(1)} ms, search median ${timing.search_ms_median.toFixed(2)} ms over ${timing.images} images`);
   console.log(JSON.stringify({
     signals: p.signals.map((s) => s.name), top1: m.top1, top1_by_tier: Object.fromEntries(Object.entries(m.top1ByTier).map(([k, v]) => [k, v.accuracy])),

@@ -4,7 +4,9 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { Catalog } from '../core/index/catalog.ts';
-import type { Fingerprint } from '../core/signals/signal.ts';
+import type { LocalFeatures } from '../core/local/index.ts';
+import type { LocalMode } from '../core/pipeline.ts';
+import { rerank } from '../core/verify/rerank.ts';
 import { idOf, listImages } from './files.ts';
 import { Progress } from './progress.ts';
 import type { Pipeline } from './runtime.ts';
@@ -13,6 +15,10 @@ export interface PredictRow { query: string; queryFile: string; source: string; 
 
 export interface PredictResult {
   rows: PredictRow[];
+  /** Milliseconds of geometric verification per query (all its checked candidates). */
+  verifyMs: number[];
+  /** Candidate pairs checked. */
+  pairsChecked: number;
   /** Decode + fingerprint milliseconds per image, refs and queries together. */
   fingerprintMs: number[];
   searchMs: number[];
@@ -26,6 +32,8 @@ export interface PredictOptions {
   quiet?: boolean;
   /** JSONL of every shortlisted candidate with its per-signal similarities (for fitting fusion). */
   dumpCandidates?: string;
+  /** Re-rank the close candidates with local features and RANSAC (the origin's check). */
+  verify?: boolean;
 }
 
 export async function runPredict(p: Pipeline, o: PredictOptions): Promise<PredictResult> {
@@ -33,12 +41,15 @@ export async function runPredict(p: Pipeline, o: PredictOptions): Promise<Predic
   const queryFiles = listImages(o.queries);
   if (!refFiles.length) throw new Error(`no JPEG, PNG or WebP images in ${o.refs}`);
   const catalog = new Catalog(p.signals, p.fusion, p.indexFactory);
-  const res: PredictResult = { rows: [], fingerprintMs: [], searchMs: [], failures: [] };
+  const res: PredictResult = { rows: [], fingerprintMs: [], searchMs: [], failures: [], verifyMs: [], pairsChecked: 0 };
   const fileOf = new Map<string, string>();
+  const refLocal = new Map<string, LocalFeatures>();
   const bar = new Progress('index ', refFiles.length, o.quiet);
   for (const f of refFiles) {
-    const fp = await fingerprintOrReport(p, f, res);
-    if (fp) {
+    const r = await fingerprintOrReport(p, f, res, o.verify ? 'ref' : 'none');
+    if (r) {
+      const fp = r.fingerprint;
+      if (r.local) refLocal.set(idOf(f), r.local.features);
       await catalog.add({ id: idOf(f), namespace: 'default', fingerprint: fp });
       fileOf.set(idOf(f), f);
     }
@@ -48,11 +59,17 @@ export async function runPredict(p: Pipeline, o: PredictOptions): Promise<Predic
   if (o.dumpCandidates) writeFileSync(o.dumpCandidates, '');
   const qbar = new Progress('search', queryFiles.length, o.quiet);
   for (const f of queryFiles) {
-    const fp = await fingerprintOrReport(p, f, res);
-    if (fp) {
+    const r = await fingerprintOrReport(p, f, res, o.verify ? 'query' : 'none');
+    if (r) {
       const t0 = performance.now();
-      const hits = await catalog.search(fp, { topK: o.dumpCandidates ? 1000 : o.top });
+      let hits = await catalog.search(r.fingerprint, { topK: o.dumpCandidates ? 1000 : o.top });
       res.searchMs.push(performance.now() - t0);
+      if (r.local) {
+        const t1 = performance.now();
+        hits = rerank(hits, r.local, (id) => refLocal.get(id));
+        res.verifyMs.push(performance.now() - t1);
+        res.pairsChecked += hits.filter((h) => (h as { geometry?: unknown }).geometry).length;
+      }
       if (o.dumpCandidates) {
         appendFileSync(o.dumpCandidates, JSON.stringify({ query: idOf(f), cands: hits.map((h) => [h.id, h.signals]) }) + '\n');
       }
@@ -66,11 +83,11 @@ export async function runPredict(p: Pipeline, o: PredictOptions): Promise<Predic
   return res;
 }
 
-async function fingerprintOrReport(p: Pipeline, file: string, res: PredictResult): Promise<Fingerprint | null> {
+async function fingerprintOrReport(p: Pipeline, file: string, res: PredictResult, local: LocalMode) {
   try {
-    const { fingerprint, ms } = await p.fingerprintFile(file);
-    res.fingerprintMs.push(ms);
-    return fingerprint;
+    const r = await p.fingerprintFile(file, local);
+    res.fingerprintMs.push(r.ms);
+    return r;
   } catch (err) {
     res.failures.push({ file, error: err instanceof Error ? err.message : String(err) });
     return null;

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_FUSION, singleSignalFusion } from '../core/fusion/defaults.ts';
 import type { FusionModel } from '../core/fusion/fusion.ts';
-import { fingerprintBytes } from '../core/pipeline.ts';
+import { fingerprintBytes, type LocalMode } from '../core/pipeline.ts';
+import type { QueryFeatures } from '../core/verify/rerank.ts';
 import { defaultIndexFactory, flatIndexFactory, type IndexFactory } from '../core/index/catalog.ts';
 import { resolveSignals } from '../core/signals/registry.ts';
 import type { Fingerprint, Signal } from '../core/signals/signal.ts';
@@ -23,7 +24,7 @@ export interface Pipeline {
   fusion: FusionModel;
   /** How each signal's shortlist is indexed (PQ codes where a signal ships a quantizer, by default). */
   indexFactory: IndexFactory;
-  fingerprintFile(path: string): Promise<{ fingerprint: Fingerprint; ms: number }>;
+  fingerprintFile(path: string, local?: LocalMode): Promise<{ fingerprint: Fingerprint; ms: number; local?: QueryFeatures }>;
 }
 
 export interface PipelineOptions {
@@ -45,11 +46,11 @@ export async function createPipeline(names: string[] = DEFAULT_SIGNALS, o: Pipel
     get fusion() {
       return names.length === 1 ? singleSignalFusion(names[0]) : fusionFor(names);
     },
-    async fingerprintFile(path) {
+    async fingerprintFile(path, local = 'none') {
       const bytes = new Uint8Array(readFileSync(path));
       const t0 = performance.now();
-      const { fingerprint } = await fingerprintBytes(signals, bytes);
-      return { fingerprint, ms: performance.now() - t0 };
+      const res = await fingerprintBytes(signals, bytes, undefined, local);
+      return { fingerprint: res.fingerprint, ms: performance.now() - t0, local: res.local };
     },
   };
 }

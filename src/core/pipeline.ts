@@ -3,6 +3,9 @@
  * CLI all call, so a reference indexed by the CLI matches a query fingerprinted at the edge.
  */
 import { decodeImage, DEFAULT_LIMITS, type DecodeLimits } from './image/decode.ts';
+import { mirrorHorizontal } from './image/resize.ts';
+import { extractOrb } from './local/orb.ts';
+import type { QueryFeatures } from './verify/rerank.ts';
 import { extractFingerprint } from './signals/fingerprint.ts';
 import type { PdqValue } from './signals/pdq.ts';
 import { pdqToHex } from './signals/pdq.ts';
@@ -12,16 +15,27 @@ export interface FingerprintResult {
   fingerprint: Fingerprint;
   width: number;
   height: number;
+  /** ORB features for geometric verification (and of the mirrored image, for a query). */
+  local?: QueryFeatures;
 }
+
+/** 'ref': features to store for later checks; 'query': also those of the mirror image. */
+export type LocalMode = 'none' | 'ref' | 'query';
 
 export async function fingerprintBytes(
   signals: Signal[],
   bytes: Uint8Array,
   limits: DecodeLimits = DEFAULT_LIMITS,
+  local: LocalMode = 'none',
 ): Promise<FingerprintResult> {
   const img = await decodeImage(bytes, limits);
   const fingerprint = await extractFingerprint(signals, img);
-  return { fingerprint, width: img.width, height: img.height };
+  const res: FingerprintResult = { fingerprint, width: img.width, height: img.height };
+  if (local !== 'none') {
+    res.local = { features: extractOrb(img) };
+    if (local === 'query') res.local.mirrored = extractOrb(mirrorHorizontal(img));
+  }
+  return res;
 }
 
 /** The interoperable part of a fingerprint (PDQ hex and quality), for API responses and the CLI. */

@@ -176,3 +176,13 @@ function checkImage(img: RGBAImage): void {
     throw new RangeError(`not an RGBA image: ${img.width}x${img.height} with ${img.data.length} bytes`);
   }
 }
+
+/** The horizontally mirrored image (a flipped copy is a common edit that local descriptors miss). */
+export function mirrorHorizontal(img: RGBAImage): RGBAImage {
+  const { width: w, height: h } = img;
+  const src = new Uint32Array(img.data.buffer, img.data.byteOffset, w * h);
+  const out = new Uint8ClampedArray(w * h * 4);
+  const dst = new Uint32Array(out.buffer);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) dst[y * w + x] = src[y * w + (w - 1 - x)];
+  return { width: w, height: h, data: out };
+}
