@@ -3,8 +3,8 @@
  * and RANSAC, and the evidence is merged into the fused score. A verified pair is strong,
  * independent evidence, so it is combined by noisy-or; a candidate that was checked and failed
  * (few consistent inliers) loses part of its score, because a true copy that global signals liked
- * almost always shows some geometry. Mirrored copies defeat ORB's descriptors, so an unverified
- * candidate is retried against the query's mirror image.
+ * almost always shows some geometry. Mirrored copies defeat ORB's descriptors, so a candidate
+ * without a confident direct match is retried against the query's mirror image.
  */
 import { verifyPair, type LocalFeatures, type VerifyResult } from '../local/index.ts';
 
@@ -51,9 +51,12 @@ function toGeometry(r: VerifyResult, mirrored: boolean): Geometry {
   };
 }
 
+/** Below this many inliers a direct match is weak enough that the mirror is worth a try. */
+const CONFIDENT_INLIERS = 50;
+
 export function checkPair(q: QueryFeatures, ref: LocalFeatures): Geometry {
   const direct = verifyPair(q.features, ref);
-  if (direct.verified || !q.mirrored) return toGeometry(direct, false);
+  if ((direct.verified && direct.inliers >= CONFIDENT_INLIERS) || !q.mirrored) return toGeometry(direct, false);
   const flipped = verifyPair(q.mirrored, ref);
   return flipped.inliers > direct.inliers ? toGeometry(flipped, true) : toGeometry(direct, false);
 }

@@ -6,3 +6,7 @@ declare module '*.onnx' {
   const bytes: ArrayBuffer;
   export default bytes;
 }
+declare module '*.bin' {
+  const bytes: ArrayBuffer;
+  export default bytes;
+}
