@@ -66,9 +66,10 @@ export async function runPredict(p: Pipeline, o: PredictOptions): Promise<Predic
       res.searchMs.push(performance.now() - t0);
       if (r.local) {
         const t1 = performance.now();
-        hits = rerank(hits, r.local, (id) => refLocal.get(id));
+        const checked = rerank(hits, r.local, (id) => refLocal.get(id));
         res.verifyMs.push(performance.now() - t1);
-        res.pairsChecked += hits.filter((h) => (h as { geometry?: unknown }).geometry).length;
+        res.pairsChecked += checked.filter((h) => h.geometry).length;
+        hits = checked;
       }
       if (o.dumpCandidates) {
         appendFileSync(o.dumpCandidates, JSON.stringify({ query: idOf(f), cands: hits.map((h) => [h.id, h.signals]) }) + '\n');

@@ -73,8 +73,8 @@ export function rerank<T extends Rerankable>(
   query: QueryFeatures,
   refFeatures: (id: string) => LocalFeatures | undefined,
   o: RerankOptions = DEFAULT_RERANK,
-): T[] {
-  const out = hits.map((h) => ({ ...h }));
+): (T & { geometry?: Geometry })[] {
+  const out: (T & { geometry?: Geometry })[] = hits.map((h) => ({ ...h }));
   let checked = 0;
   for (const h of out) {
     if (checked >= o.maxCandidates || h.score < o.minScore) break;
