@@ -227,7 +227,9 @@ def main():
     lams = [float(x) for x in a.lams.split(',')]
     print(f'held-out micro-AP over {a.splits}x2 half splits (mean +- sd, top-1):')
     res = {}
-    for form in FORMS:
+    # The old hand-set weights exist only for the three classic signals.
+    forms = [f for f in FORMS if f != 'hand' or signals == ['pdq', 'hist_hsv', 'hist_gray']]
+    for form in forms:
         for lam in ([0.0] if form == 'hand' else lams):
             m, sd, t1 = held_out(qs, signals, form, lam, a.splits, a.seed)
             res[(form, lam)] = m
@@ -235,7 +237,7 @@ def main():
     if a.test_cands:  # a second, independently generated set: fit each form on all of this one, test there
         tq = load(a.test_cands, a.test_truth)
         print(f'fitted on all {len(qs)} queries, tested on {a.test_cands} ({len(tq)} queries):')
-        for form in FORMS:
+        for form in forms:
             lam = 0.0 if form == 'hand' else max(lams, key=lambda l: res[(form, l)])
             w, b = fit_or_hand(qs, signals, form, lam)
             ap_t, top1, _ = metrics(tq, predictions(tq, build(tq, signals, form)[0], w, b))
@@ -260,7 +262,7 @@ def main():
         'fittedOn': (f'models/train/fit_fusion.py --form {a.form} (L2 logistic, lambda {lam:g}, chosen by held-out micro-AP) on '
                      f'{a.cands}: {len(qs)} queries ({npos} copies, {len(qs) - npos} distractors), {ncand} candidate rows, '
                      f'from {a.note or a.truth}; code at {commit or "?"} (plus working-tree edits). Calibration-set '
-                     f'micro-AP {uap:.4f} in-sample, {res[(a.form, lam)]:.4f} held-out (hand-set weights {res[("hand", 0.0)]:.4f}); copyThreshold = score at '
+                     f'micro-AP {uap:.4f} in-sample, {res[(a.form, lam)]:.4f} held-out (hand-set weights {res.get(("hand", 0.0), float("nan")):.4f}); copyThreshold = score at '
                      f'precision {copy_t[1]:.3f} (recall {copy_t[2]:.3f}), reviewThreshold = score at precision '
                      f'{review_t[1]:.3f} (recall {review_t[2]:.3f}) on that set. Not fitted on any benchmark.'),
     }

@@ -32,7 +32,7 @@ const USAGE = `copycat <command> [options]
                                                     predict + metrics (same as bench/score.py) + timing
 
 signals: pdq, hist_hsv, hist_gray, embed (default: ${DEFAULT_SIGNALS.join(',')}, fused)
---model <config.json>: the ONNX encoder behind "embed" (default models/tiny-encoder.json)
+--model <config.json>: the ONNX encoder behind "embed" (default models/copy-desc.json)
 --flat-index: exact float shortlists instead of PQ codes; --beta <b>: override the descriptor's
 score normalisation (0 = whitening only). Both exist to measure what each piece is worth.`;
 

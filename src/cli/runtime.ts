@@ -17,7 +17,7 @@ import { ROOT } from './devserver.ts';
 
 export const DEFAULT_SIGNALS = DEFAULT_FUSION.signals;
 /** The encoder behind the `embed` signal unless --model names another config. */
-export const DEFAULT_MODEL = `${ROOT}models/tiny-encoder.json`;
+export const DEFAULT_MODEL = `${ROOT}models/copy-desc.json`;
 
 export interface Pipeline {
   signals: Signal[];

@@ -12,7 +12,8 @@ export default async function setup(project: TestProject): Promise<void> {
   const file = join(mkdtempSync(join(tmpdir(), 'copycat-fx-')), 'a.jpg');
   writeFileSync(file, Buffer.from(fixtures.a_jpg, 'base64'));
   const bin = new URL('../../bin/copycat.js', import.meta.url).pathname;
-  const line = execFileSync('node', [bin, 'fingerprint', '--json', '--signals', 'embed', file], { encoding: 'utf8' });
+  const model = new URL('../../models/tiny-encoder.json', import.meta.url).pathname;
+  const line = execFileSync('node', [bin, 'fingerprint', '--json', '--signals', 'embed', '--model', model, file], { encoding: 'utf8' });
   fixtures.tiny_embed_a = JSON.stringify(JSON.parse(line).embed);
   project.provide('fixtures', fixtures);
 }

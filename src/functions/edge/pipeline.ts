@@ -3,7 +3,9 @@
  * The learned descriptor (models/copy-desc.*) is bundled as modules: the ONNX engine as a compiled
  * WebAssembly.Module, the network and its pack (whitening, PQ codebooks, background set) as data.
  */
-import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
+// A relative path, not 'onnxruntime-web/ort-wasm-simd-threaded.wasm': wrangler's module collector
+// does not read package export maps (which map that name into dist/), while vite does.
+import ortWasm from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import modelConfig from '../../../models/copy-desc.json';
 import modelBytes from '../../../models/copy-desc.onnx';
 import packBytes from '../../../models/copy-desc.pack.bin';
