@@ -4,7 +4,7 @@
  * src/functions/edge, over the same core).
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_FUSION, singleSignalFusion } from '../core/fusion/defaults.ts';
+import { DEFAULT_FUSION, fusionFittedFor, singleSignalFusion } from '../core/fusion/defaults.ts';
 import type { FusionModel } from '../core/fusion/fusion.ts';
 import { fingerprintBytes, type LocalMode } from '../core/pipeline.ts';
 import type { QueryFeatures } from '../core/verify/rerank.ts';
@@ -61,6 +61,8 @@ export async function createPipeline(names: string[] = DEFAULT_SIGNALS, o: Pipel
  * reach --dump-candidates, which is how a refit that includes it starts.
  */
 function fusionFor(names: string[]): FusionModel {
+  const fitted = fusionFittedFor(names);
+  if (fitted) return reorder(fitted, names);
   const missing = names.filter((n) => !DEFAULT_FUSION.signals.includes(n));
   if (missing.length) {
     process.stderr.write(`copycat: warning: no fusion weights for ${missing.join(', ')}; they score 0 until models/fusion.json is refitted\n`);
@@ -74,5 +76,15 @@ function fusionFor(names: string[]): FusionModel {
     marginWeights: pick(DEFAULT_FUSION.marginWeights)!,
     gapWeights: pick(DEFAULT_FUSION.gapWeights),
     gapFloor: pick(DEFAULT_FUSION.gapFloor),
+  };
+}
+
+/** A fitted model with its per-signal arrays in the caller's signal order. */
+function reorder(m: FusionModel, names: string[]): FusionModel {
+  const idx = names.map((n) => m.signals.indexOf(n));
+  const pick = (arr: number[] | undefined) => arr && idx.map((i) => arr[i]);
+  return {
+    ...m, signals: names, weights: pick(m.weights)!, marginWeights: pick(m.marginWeights)!,
+    gapWeights: pick(m.gapWeights), gapFloor: pick(m.gapFloor),
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../src/core/index/catalog.ts';
 import { FlatIndex } from '../../src/core/index/flat.ts';
-import { DEFAULT_FUSION } from '../../src/core/fusion/defaults.ts';
+import { CLASSIC_FUSION } from '../../src/core/fusion/defaults.ts';
 import { verdictFor } from '../../src/core/fusion/fusion.ts';
 import { extractFingerprint } from '../../src/core/signals/fingerprint.ts';
 import { CLASSIC_SIGNALS } from '../../src/core/signals/registry.ts';
@@ -41,7 +41,7 @@ describe('Catalog', () => {
   const images = Array.from({ length: 12 }, (_, i) => syntheticImage(100 + i, 200, 150));
 
   async function build() {
-    const cat = new Catalog(CLASSIC_SIGNALS, DEFAULT_FUSION);
+    const cat = new Catalog(CLASSIC_SIGNALS, CLASSIC_FUSION);
     for (const [i, img] of images.entries()) {
       await cat.add({ id: `img${i}`, namespace: 'default', fingerprint: await extractFingerprint(CLASSIC_SIGNALS, img) });
     }
@@ -54,7 +54,7 @@ describe('Catalog', () => {
     const hits = await cat.search(q, { topK: 5 });
     expect(hits[0].id).toBe('img5');
     expect(hits[0].score).toBeGreaterThan(hits[1].score);
-    expect(verdictFor(DEFAULT_FUSION, hits[0].score)).toBe('copy');
+    expect(verdictFor(CLASSIC_FUSION, hits[0].score)).toBe('copy');
     expect(Object.keys(hits[0].signals).sort()).toEqual(['hist_gray', 'hist_hsv', 'pdq']);
     expect(await cat.describe()).toBe('pdq:Flat256 + hist_hsv:Flat256 + hist_gray:Flat256 -> logistic fusion');
   });
@@ -62,7 +62,7 @@ describe('Catalog', () => {
   it('an unrelated image gets no copy verdict', async () => {
     const cat = await build();
     const hits = await cat.search(await extractFingerprint(CLASSIC_SIGNALS, syntheticImage(999, 200, 150)));
-    expect(verdictFor(DEFAULT_FUSION, hits[0].score)).not.toBe('copy');
+    expect(verdictFor(CLASSIC_FUSION, hits[0].score)).not.toBe('copy');
   });
 
   it('removing an image removes it from every signal index', async () => {
