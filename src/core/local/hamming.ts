@@ -30,10 +30,18 @@ export function hamming(a: Uint32Array, i: number, b: Uint32Array, j: number): n
   );
 }
 
+/** Per-byte bit counts of v (each byte 0..8): the first SWAR steps, before the horizontal sum. */
+function byteCounts(v: number): number {
+  v -= (v >>> 1) & 0x55555555;
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (v + (v >>> 4)) & 0x0f0f0f0f;
+}
+
 /**
  * Distances from descriptor i of `a` to every descriptor of `b`, into `out`. The query's words
- * stay in locals across the scan, which makes brute force about 1.7x faster than calling
- * hamming() per pair.
+ * stay in locals across the scan, and the per-byte counts of four words are added before one
+ * horizontal sum (a byte holds at most 4 x 8 = 32), which together make brute force several
+ * times faster than calling hamming() per pair.
  */
 export function distancesTo(a: Uint32Array, i: number, b: Uint32Array, out: Uint16Array): void {
   const p = i * WORDS;
@@ -41,8 +49,8 @@ export function distancesTo(a: Uint32Array, i: number, b: Uint32Array, out: Uint
   const q4 = a[p + 4], q5 = a[p + 5], q6 = a[p + 6], q7 = a[p + 7];
   const n = b.length >> 3;
   for (let j = 0, o = 0; j < n; j++, o += WORDS) {
-    out[j] =
-      popcount32(q0 ^ b[o]) + popcount32(q1 ^ b[o + 1]) + popcount32(q2 ^ b[o + 2]) + popcount32(q3 ^ b[o + 3]) +
-      popcount32(q4 ^ b[o + 4]) + popcount32(q5 ^ b[o + 5]) + popcount32(q6 ^ b[o + 6]) + popcount32(q7 ^ b[o + 7]);
+    const lo = byteCounts(q0 ^ b[o]) + byteCounts(q1 ^ b[o + 1]) + byteCounts(q2 ^ b[o + 2]) + byteCounts(q3 ^ b[o + 3]);
+    const hi = byteCounts(q4 ^ b[o + 4]) + byteCounts(q5 ^ b[o + 5]) + byteCounts(q6 ^ b[o + 6]) + byteCounts(q7 ^ b[o + 7]);
+    out[j] = (Math.imul(lo, 0x01010101) >>> 24) + (Math.imul(hi, 0x01010101) >>> 24);
   }
 }
