@@ -54,8 +54,8 @@ export interface ShortlistStats {
   second: number[];
 }
 
-/** The shortlist statistics fuse() needs (named for the means it first held; catalog.ts calls it). */
-export function candidateMeans(model: FusionModel, cands: Candidate[]): ShortlistStats {
+/** The shortlist statistics fuse() needs. */
+export function shortlistStats(model: FusionModel, cands: Candidate[]): ShortlistStats {
   const n = model.signals.length;
   const stats: ShortlistStats = { mean: new Array(n).fill(0), best: new Array(n).fill(0), second: new Array(n).fill(0) };
   model.signals.forEach((s, i) => {

@@ -3,7 +3,7 @@
  * signal for the shortlist, and exact per-signal re-scoring of the shortlist before fusion. It is
  * the one search path: the Durable Object, the CLI and the benchmarks all hold a Catalog.
  */
-import { candidateMeans, fuse, type Candidate, type FusionModel } from '../fusion/fusion.ts';
+import { shortlistStats, fuse, type Candidate, type FusionModel } from '../fusion/fusion.ts';
 import type { Fingerprint, Signal } from '../signals/signal.ts';
 import { FlatIndex } from './flat.ts';
 import { PQIndex } from './pq-index.ts';
@@ -103,10 +103,10 @@ export class Catalog {
       const e = this.entries.get(key);
       if (e) cands.push({ key, similarities: this.similarities(fp, e.fingerprint) });
     }
-    const means = candidateMeans(this.fusion, cands);
+    const stats = shortlistStats(this.fusion, cands);
     const hits = cands.map((c) => {
       const e = this.entries.get(c.key)!;
-      return { id: e.id, score: fuse(this.fusion, c, means), signals: c.similarities, metadata: e.metadata };
+      return { id: e.id, score: fuse(this.fusion, c, stats), signals: c.similarities, metadata: e.metadata };
     });
     hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
     return hits.slice(0, opts.topK ?? 10);
