@@ -38,3 +38,26 @@ describe('geometric re-ranking', () => {
     expect(combine(0.5, g, DEFAULT_RERANK)).toBeCloseTo(0.75, 6);
   });
 });
+
+describe('stored local features', () => {
+  it('round-trip compactly (38 bytes a keypoint) and verify as well as the originals', async () => {
+    const { serializeLocalFeatures, deserializeLocalFeatures, localFeaturesBytes } = await import('../../src/core/local/index.ts');
+    const { verifyPair } = await import('../../src/core/local/index.ts');
+    const src = syntheticImage(31, 480, 360);
+    const ref = extractOrb(src);
+    const bytes = serializeLocalFeatures(ref);
+    expect(bytes.length).toBe(localFeaturesBytes(ref.count));
+    expect(bytes.length / ref.count).toBeLessThan(39);
+    const back = deserializeLocalFeatures(bytes);
+    expect(back.descriptors).toEqual(ref.descriptors);
+    for (let i = 0; i < ref.count; i++) {
+      expect(Math.abs(back.x[i] - ref.x[i])).toBeLessThanOrEqual(0.125);
+      expect(back.scale[i]).toBeCloseTo(ref.scale[i], 3);
+    }
+    const c = Math.cos(0.3) * 0.9, s = Math.sin(0.3) * 0.9;
+    const q = extractOrb(warpPerspective(src, [c, -s, 50, s, c, 10, 0, 0, 1], 480, 360));
+    const fromStored = verifyPair(q, back), fromFresh = verifyPair(q, ref);
+    expect(fromStored.verified).toBe(true);
+    expect(Math.abs(fromStored.inliers - fromFresh.inliers)).toBeLessThanOrEqual(Math.ceil(fromFresh.inliers * 0.1));
+  });
+});

@@ -24,5 +24,6 @@ export {
 export { ransac, iterationsFor, type RansacOptions, type RansacResult, type Size } from './ransac.ts';
 export { hullArea } from './hull.ts';
 export { warpPerspective } from './warp.ts';
+export { serializeLocalFeatures, deserializeLocalFeatures, localFeaturesBytes } from './serialize.ts';
 export { verifyPair, correspondences, type VerifyOptions, type VerifyResult } from './verify.ts';
 export { toGray, grayWithin, resizePlane, gaussianBlur, buildPyramid, type PyramidLevel } from './pyramid.ts';
