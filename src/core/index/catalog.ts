@@ -126,7 +126,8 @@ export class Catalog {
     for (const s of this.signals) {
       const v = fp[s.name];
       if (v === undefined) continue;
-      const vectors = [s.toVector(v), ...(s.queryVectors?.(v) ?? [])];
+      // queryVectors, when a signal has them, already include its own vector (PDQ's 8 dihedral variants).
+      const vectors = s.queryVectors?.(v) ?? [s.toVector(v)];
       for (const vec of vectors) {
         const res = await this.indexes.get(s.name)!.query(vec, { topK: k, namespace });
         for (const m of res.matches) keys.add(m.id);

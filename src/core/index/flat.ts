@@ -84,14 +84,7 @@ export class FlatIndex implements VectorIndex {
   }
 
   async getByIds(ids: string[]): Promise<VectorRecord[]> {
-    const out: VectorRecord[] = [];
-    for (const id of ids) {
-      const slot = this.table.slotOf(id);
-      if (slot === undefined) continue;
-      const s = this.table.slots[slot];
-      out.push({ id, values: this.values(slot), namespace: s.namespace, metadata: s.metadata });
-    }
-    return out;
+    return this.table.records(ids, (slot) => this.values(slot));
   }
 
   async deleteByIds(ids: string[]): Promise<{ count: number; ids: string[] }> {

@@ -97,14 +97,7 @@ export class PQIndex implements VectorIndex {
   }
 
   async getByIds(ids: string[]): Promise<VectorRecord[]> {
-    const out: VectorRecord[] = [];
-    for (const id of ids) {
-      const slot = this.table.slotOf(id);
-      if (slot === undefined) continue;
-      const s = this.table.slots[slot];
-      out.push({ id, values: this.fullVector(id) ?? this.pq.decode(this.codes, slot), namespace: s.namespace, metadata: s.metadata });
-    }
-    return out;
+    return this.table.records(ids, (slot, id) => this.fullVector(id) ?? this.pq.decode(this.codes, slot));
   }
 
   async deleteByIds(ids: string[]): Promise<{ count: number; ids: string[] }> {

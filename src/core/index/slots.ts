@@ -3,7 +3,7 @@
  * or codes sit in one packed array; a delete moves the last slot into the hole (the caller moves
  * its data the same way) so scans never skip gaps.
  */
-import type { Metadata } from './vector-index.ts';
+import type { Metadata, VectorRecord } from './vector-index.ts';
 
 export interface Slot { id: string; namespace?: string; metadata?: Metadata }
 
@@ -43,5 +43,17 @@ export class SlotTable {
     this.slots.pop();
     this.byId.delete(id);
     return true;
+  }
+
+  /** Vectorize getByIds: the records of the known ids, values supplied by the index. */
+  records(ids: string[], values: (slot: number, id: string) => Float32Array): VectorRecord[] {
+    const out: VectorRecord[] = [];
+    for (const id of ids) {
+      const slot = this.byId.get(id);
+      if (slot === undefined) continue;
+      const s = this.slots[slot];
+      out.push({ id, values: values(slot, id), namespace: s.namespace, metadata: s.metadata });
+    }
+    return out;
   }
 }

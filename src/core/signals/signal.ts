@@ -33,7 +33,7 @@ export interface Signal<T = unknown> {
   similarity(query: T, reference: T): number;
   /** Vector for the candidate index (the shortlist); the exact similarity() re-ranks it. */
   toVector(value: T): Float32Array;
-  /** Extra query vectors (e.g. dihedral variants) whose hits also join the shortlist. */
+  /** All vectors a query is looked up with (e.g. the 8 dihedral variants, the original first); default [toVector]. */
   queryVectors?(value: T): Float32Array[];
 }
 
