@@ -4,7 +4,8 @@
  */
 import { decodeImage, DEFAULT_LIMITS, type DecodeLimits } from './image/decode.ts';
 import { mirrorHorizontal } from './image/resize.ts';
-import { extractOrb } from './local/orb.ts';
+import type { RGBAImage } from './image/types.ts';
+import { extractOrb, type LocalFeatures } from './local/orb.ts';
 import type { QueryFeatures } from './verify/rerank.ts';
 import { extractFingerprint } from './signals/fingerprint.ts';
 import type { PdqValue } from './signals/pdq.ts';
@@ -31,11 +32,31 @@ export async function fingerprintBytes(
   const img = await decodeImage(bytes, limits);
   const fingerprint = await extractFingerprint(signals, img);
   const res: FingerprintResult = { fingerprint, width: img.width, height: img.height };
-  if (local !== 'none') {
-    res.local = { features: extractOrb(img) };
-    if (local === 'query') res.local.mirrored = extractOrb(mirrorHorizontal(img));
-  }
+  if (local !== 'none') res.local = localFeaturesOf(img, local);
   return res;
+}
+
+/**
+ * ORB features of an image, and for a query those of its mirror (mirrored copies defeat rBRIEF).
+ * The mirror's are computed on first use: most queries verify directly and never need them.
+ */
+export function localFeaturesOf(img: RGBAImage, mode: 'ref' | 'query'): QueryFeatures {
+  const q: QueryFeatures = { features: extractOrb(img) };
+  if (mode === 'query') {
+    let mirrored: LocalFeatures | undefined;
+    Object.defineProperty(q, 'mirrored', { enumerable: true, get: () => (mirrored ??= extractOrb(mirrorHorizontal(img))) });
+  }
+  return q;
+}
+
+/** Decode + local features only: what the origin computes for a reference or a query. */
+export async function localFeaturesFromBytes(
+  bytes: Uint8Array,
+  limits: DecodeLimits = DEFAULT_LIMITS,
+  mode: 'ref' | 'query' = 'ref',
+): Promise<QueryFeatures & { width: number; height: number }> {
+  const img = await decodeImage(bytes, limits);
+  return { ...localFeaturesOf(img, mode), width: img.width, height: img.height };
 }
 
 /** The interoperable part of a fingerprint (PDQ hex and quality), for API responses and the CLI. */

@@ -5,6 +5,9 @@
  * (few consistent inliers) loses part of its score, because a true copy that global signals liked
  * almost always shows some geometry. Mirrored copies defeat ORB's descriptors, so a candidate
  * without a confident direct match is retried against the query's mirror image.
+ *
+ * Selecting, checking and merging are separate steps because they run in different places: the
+ * edge selects and merges, the origin (or the CLI, in process) checks.
  */
 import { verifyPair, type LocalFeatures, type VerifyResult } from '../local/index.ts';
 
@@ -20,8 +23,9 @@ export interface Geometry {
 }
 
 export interface RerankOptions {
-  /** Candidates whose fused score is at least this are checked (below: left as they are). */
+  /** Candidates whose fused score is in [minScore, maxScore] are checked; others keep their score. */
   minScore: number;
+  maxScore: number;
   /** At most this many candidates per query are checked, best first. */
   maxCandidates: number;
   /** Multiplier for a checked candidate that failed verification. */
@@ -30,7 +34,7 @@ export interface RerankOptions {
   halfInliers: number;
 }
 
-export const DEFAULT_RERANK: RerankOptions = { minScore: 0.02, maxCandidates: 10, failedPenalty: 0.5, halfInliers: 15 };
+export const DEFAULT_RERANK: RerankOptions = { minScore: 0.02, maxScore: 1, maxCandidates: 10, failedPenalty: 0.5, halfInliers: 15 };
 
 export interface Rerankable {
   id: string;
@@ -67,22 +71,41 @@ export function combine(score: number, g: Geometry, o: RerankOptions): number {
   return 1 - (1 - score) * (1 - evidence);
 }
 
-/** Re-scores the best candidates with geometry; returns a new list sorted by the new score. */
+/** The ids worth a geometric check: best first, inside the score band, at most maxCandidates. */
+export function selectForVerification(hits: readonly Rerankable[], o: RerankOptions = DEFAULT_RERANK): string[] {
+  return hits
+    .filter((h) => h.score >= o.minScore && h.score <= o.maxScore)
+    .sort((a, b) => b.score - a.score)
+    .slice(0, o.maxCandidates)
+    .map((h) => h.id);
+}
+
+/** Merges checked geometry into the scores; returns a new list sorted by the new score. */
+export function applyGeometry<T extends Rerankable>(
+  hits: readonly T[],
+  geometry: ReadonlyMap<string, Geometry>,
+  o: RerankOptions = DEFAULT_RERANK,
+): (T & { geometry?: Geometry })[] {
+  return hits
+    .map((h) => {
+      const g = geometry.get(h.id);
+      return g ? { ...h, geometry: g, score: combine(h.score, g, o) } : { ...h };
+    })
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+}
+
+/** In-process re-rank (CLI): select, check each candidate whose features are known, merge. */
 export function rerank<T extends Rerankable>(
   hits: T[],
   query: QueryFeatures,
   refFeatures: (id: string) => LocalFeatures | undefined,
   o: RerankOptions = DEFAULT_RERANK,
 ): (T & { geometry?: Geometry })[] {
-  const out: (T & { geometry?: Geometry })[] = hits.map((h) => ({ ...h }));
-  let checked = 0;
-  for (const h of out) {
-    if (checked >= o.maxCandidates || h.score < o.minScore) break;
-    const ref = refFeatures(h.id);
-    if (!ref) continue;
-    h.geometry = checkPair(query, ref);
-    h.score = combine(h.score, h.geometry, o);
-    checked++;
+  const geometry = new Map<string, Geometry>();
+  for (const id of selectForVerification(hits, { ...o, maxCandidates: Infinity })) {
+    if (geometry.size >= o.maxCandidates) break;
+    const ref = refFeatures(id);
+    if (ref) geometry.set(id, checkPair(query, ref));
   }
-  return out.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+  return applyGeometry(hits, geometry, o);
 }

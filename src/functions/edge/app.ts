@@ -3,20 +3,21 @@
  * Durable Object. Routes are documented in openapi.ts and README.md.
  */
 import { Hono, type Context } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { DEFAULT_LIMITS, type DecodeLimits } from '../../core/image/decode.ts';
 import { verdictFor } from '../../core/fusion/fusion.ts';
 import { describePdq, fingerprintBytes } from '../../core/pipeline.ts';
 import { packFingerprint } from '../../core/signals/fingerprint.ts';
 import type { SearchHit } from '../../core/index/catalog.ts';
-import type { Metadata } from '../../core/index/vector-index.ts';
+import { ApiError } from '../http/errors.ts';
+import { checkedId, installErrorHandlers, namespaceOf, readUpload } from '../http/request.ts';
 import { initEdgeCodecs } from './codecs.ts';
-import { ApiError, errorResponse, toApiError } from './errors.ts';
 import { OPENAPI } from './openapi.ts';
 import { createEdgePipeline } from './pipeline.ts';
+import { OriginClient, verifyBand, type OriginEnv, type OriginOutcome } from './origin-client.ts';
 import type { CatalogStore } from './store.ts';
+import { verifyHits } from './verification.ts';
 
-export interface Env {
+export interface Env extends OriginEnv {
   CATALOG: DurableObjectNamespace<CatalogStore>;
   MAX_IMAGE_BYTES?: string;
   MAX_IMAGE_PIXELS?: string;
@@ -24,21 +25,8 @@ export interface Env {
 
 type AppEnv = { Bindings: Env };
 
-const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const NS_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const MAX_METADATA_BYTES = 10_240;
-
 export const app = new Hono<AppEnv>();
-
-app.onError((err, c) => {
-  if (err instanceof HTTPException && err.status < 500) {
-    return errorResponse(c, new ApiError(err.status as 400, 'bad_request', err.message || 'bad request'));
-  }
-  const api = toApiError(err);
-  if (api.status >= 500) console.error(JSON.stringify({ level: 'error', path: c.req.path, error: String(err) }));
-  return errorResponse(c, api);
-});
-app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));
+installErrorHandlers(app);
 
 function limitsOf(env: Env): DecodeLimits {
   return {
@@ -51,55 +39,13 @@ function store(env: Env): DurableObjectStub<CatalogStore> {
   return env.CATALOG.get(env.CATALOG.idFromName('catalog'));
 }
 
-function checkedId(c: Context<AppEnv>): string {
-  const id = c.req.param('id') ?? '';
-  if (!ID_RE.test(id)) throw new ApiError(400, 'bad_id', 'id must be 1-128 characters of A-Z a-z 0-9 . _ - and start with a letter or digit');
-  return id;
+function readImage(c: Context<AppEnv>) {
+  return readUpload(c, limitsOf(c.env).maxBytes);
 }
 
-function namespaceOf(c: Context<AppEnv>): string {
-  const ns = c.req.query('namespace') ?? 'default';
-  if (!NS_RE.test(ns)) throw new ApiError(400, 'bad_namespace', 'namespace must be 1-64 characters of A-Z a-z 0-9 . _ -');
-  return ns;
-}
-
-/** Reads the image (raw body or multipart `image` + `metadata`), refusing oversize bodies early. */
-async function readUpload(c: Context<AppEnv>): Promise<{ bytes: Uint8Array; metadata?: Metadata }> {
-  const max = limitsOf(c.env).maxBytes;
-  const declared = Number(c.req.header('content-length') ?? NaN);
-  if (declared > max) throw new ApiError(413, 'too_large', `body is ${declared} bytes; the limit is ${max}`);
-  const type = c.req.header('content-type') ?? '';
-  if (type.startsWith('multipart/form-data')) return readMultipart(c, max);
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.length > max) throw new ApiError(413, 'too_large', `body is ${bytes.length} bytes; the limit is ${max}`);
-  return { bytes };
-}
-
-async function readMultipart(c: Context<AppEnv>, max: number): Promise<{ bytes: Uint8Array; metadata?: Metadata }> {
-  let form: FormData;
-  try {
-    form = await c.req.raw.formData();
-  } catch {
-    throw new ApiError(400, 'bad_multipart', 'the multipart body could not be parsed');
-  }
-  const image = form.get('image') as File | string | null;
-  if (!image || typeof image === 'string') throw new ApiError(400, 'missing_image', 'multipart body needs a file field named "image"');
-  const bytes = new Uint8Array(await image.arrayBuffer());
-  if (bytes.length > max) throw new ApiError(413, 'too_large', `image is ${bytes.length} bytes; the limit is ${max}`);
-  const raw = form.get('metadata') as File | string | null;
-  return { bytes, metadata: raw === null ? undefined : parseMetadata(typeof raw === 'string' ? raw : await raw.text()) };
-}
-
-function parseMetadata(text: string): Metadata {
-  if (text.length > MAX_METADATA_BYTES) throw new ApiError(400, 'bad_metadata', `metadata is over ${MAX_METADATA_BYTES} bytes`);
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new ApiError(400, 'bad_metadata', 'metadata must be a JSON object');
-  }
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new ApiError(400, 'bad_metadata', 'metadata must be a JSON object');
-  return v as Metadata;
+/** An origin call's outcome as the API reports it. */
+function originReport<T extends object>(r: OriginOutcome<T>): object {
+  return r.status === 'ok' ? { status: 'stored', ...r.value } : { status: r.status, reason: r.reason };
 }
 
 async function fingerprintUpload(c: Context<AppEnv>, bytes: Uint8Array) {
@@ -115,28 +61,37 @@ app.get('/openapi.json', (c) => c.json(OPENAPI));
 app.put('/v1/images/:id', async (c) => {
   const id = checkedId(c);
   const namespace = namespaceOf(c);
-  const { bytes, metadata } = await readUpload(c);
+  const { bytes, metadata } = await readImage(c);
   const fp = await fingerprintUpload(c, bytes);
   const { created } = await store(c.env).upsert({ id, namespace, metadata, width: fp.width, height: fp.height, fingerprint: fp.packed });
-  return c.json({ id, namespace, created, width: fp.width, height: fp.height, ...describePdq(fp.fingerprint), metadata }, created ? 201 : 200);
+  // The global fingerprint is durable before the origin is asked; if the origin fails, the image is
+  // still searchable, only unverifiable, and a repeated PUT of the same image repairs it.
+  const local = originReport(await new OriginClient(c.env).storeFeatures(namespace, id, bytes));
+  return c.json({ id, namespace, created, width: fp.width, height: fp.height, ...describePdq(fp.fingerprint), metadata, localFeatures: local }, created ? 201 : 200);
 });
 
 app.post('/v1/search', async (c) => {
   const namespace = namespaceOf(c);
   const topK = Number(c.req.query('topK') ?? 10);
   if (!Number.isInteger(topK) || topK < 1 || topK > 100) throw new ApiError(400, 'bad_topK', 'topK must be an integer from 1 to 100');
+  const verify = c.req.query('verify') ?? 'true';
+  if (verify !== 'true' && verify !== 'false') throw new ApiError(400, 'bad_verify', 'verify must be true or false');
   const t0 = Date.now();
-  const { bytes } = await readUpload(c);
+  const { bytes } = await readImage(c);
   const fp = await fingerprintUpload(c, bytes);
+  // Ask for enough candidates to fill the verification band whatever topK the caller wants.
+  const depth = Math.max(topK, Number(c.env.VERIFY_MAX_CANDIDATES) || 10);
   // The RPC stub types `unknown` metadata as unserializable; the values are plain JSON.
-  const hits = (await store(c.env).search(fp.packed, namespace, topK)) as unknown as SearchHit[];
+  const hits = (await store(c.env).search(fp.packed, namespace, depth)) as unknown as SearchHit[];
+  const checked = await verifyHits(c.env, namespace, bytes, hits, verify === 'true');
   const fusion = createEdgePipeline().fusion;
-  const best = hits[0]?.score ?? 0;
+  const best = checked.hits[0]?.score ?? 0;
   return c.json({
-    matches: hits.map((h) => ({ id: h.id, score: h.score, signals: h.signals, metadata: h.metadata })),
+    matches: checked.hits.slice(0, topK).map((h) => ({ id: h.id, score: h.score, signals: h.signals, verification: h.verification, metadata: h.metadata })),
     verdict: verdictFor(fusion, best),
     threshold: fusion.copyThreshold,
     reviewThreshold: fusion.reviewThreshold,
+    verification: checked.verification,
     query: { width: fp.width, height: fp.height, ...describePdq(fp.fingerprint) },
     tookMs: Date.now() - t0,
   });
@@ -145,7 +100,7 @@ app.post('/v1/search', async (c) => {
 /** Fingerprint without indexing: PDQ interoperates with existing hash banks (HMA, ThreatExchange). */
 app.post('/v1/fingerprint', async (c) => {
   const t0 = Date.now();
-  const { bytes } = await readUpload(c);
+  const { bytes } = await readImage(c);
   const fp = await fingerprintUpload(c, bytes);
   return c.json({
     width: fp.width, height: fp.height, ...describePdq(fp.fingerprint),
@@ -168,9 +123,11 @@ app.get('/v1/images/:id', async (c) => {
 
 app.delete('/v1/images/:id', async (c) => {
   const id = checkedId(c);
-  const deleted = await store(c.env).remove(namespaceOf(c), id);
+  const namespace = namespaceOf(c);
+  const deleted = await store(c.env).remove(namespace, id);
   if (!deleted) throw new ApiError(404, 'not_found', `no image with id ${id}`);
-  return c.json({ id, deleted: true });
+  const local = await new OriginClient(c.env).deleteFeatures(namespace, id);
+  return c.json({ id, deleted: true, localFeatures: local.status === 'ok' ? { status: 'deleted' } : { status: local.status, reason: local.reason } });
 });
 
 app.get('/v1/stats', async (c) => {
@@ -181,5 +138,6 @@ app.get('/v1/stats', async (c) => {
     signals: p.signals.map((x) => ({ name: x.name, version: x.version, dimensions: x.index.dimensions })),
     fusion: { signals: p.fusion.signals, copyThreshold: p.fusion.copyThreshold, reviewThreshold: p.fusion.reviewThreshold, fittedOn: p.fusion.fittedOn },
     store: 'durable-object-sqlite',
+    origin: { configured: new OriginClient(c.env).configured, band: verifyBand(c.env) },
   });
 });

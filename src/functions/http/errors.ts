@@ -1,4 +1,4 @@
-/** Every error leaves as `{error: {code, message}}` with a 4xx for the client's mistakes. */
+/** Every error leaves the edge and the origin as `{error: {code, message}}` with a 4xx for the client's mistakes. */
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ImageInputError } from '../../core/image/types.ts';

@@ -1,0 +1,94 @@
+/**
+ * The edge's side of origin verification. The origin is reached through a service binding
+ * (`ORIGIN`, when both run on Cloudflare) or a URL (`ORIGIN_URL`, e.g. the Node origin that
+ * `npm start` runs on loopback). Every call has a deadline; when the origin is unset, down, slow or
+ * broken the edge still answers from its global signals and says why verification is missing.
+ */
+import { DEFAULT_RERANK, type Geometry, type RerankOptions } from '../../core/verify/rerank.ts';
+
+export interface OriginEnv {
+  ORIGIN?: Fetcher;
+  ORIGIN_URL?: string;
+  VERIFY_MIN_SCORE?: string;
+  VERIFY_MAX_SCORE?: string;
+  VERIFY_MAX_CANDIDATES?: string;
+  VERIFY_TIMEOUT_MS?: string;
+}
+
+export type OriginOutcome<T> =
+  | { status: 'ok'; value: T; ms: number }
+  | { status: 'disabled' | 'unavailable'; reason: string; ms: number };
+
+export interface PairOutcome {
+  id: string;
+  status: 'verified' | 'rejected' | 'missing';
+  geometry?: Geometry;
+  ms?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 3000;
+
+function num(v: string | undefined, fallback: number): number {
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isFinite(n) ? n : fallback;
+}
+
+export function verifyBand(env: OriginEnv): RerankOptions {
+  return {
+    ...DEFAULT_RERANK,
+    minScore: num(env.VERIFY_MIN_SCORE, DEFAULT_RERANK.minScore),
+    maxScore: num(env.VERIFY_MAX_SCORE, DEFAULT_RERANK.maxScore),
+    maxCandidates: num(env.VERIFY_MAX_CANDIDATES, DEFAULT_RERANK.maxCandidates),
+  };
+}
+
+export class OriginClient {
+  private readonly timeoutMs: number;
+
+  constructor(private readonly env: OriginEnv) {
+    this.timeoutMs = num(env.VERIFY_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
+  }
+
+  get configured(): boolean {
+    return Boolean(this.env.ORIGIN || this.env.ORIGIN_URL);
+  }
+
+  /** Hands a new reference to the origin, which extracts and stores its local features. */
+  storeFeatures(namespace: string, id: string, image: Uint8Array) {
+    return this.call<{ keypoints: number; bytes: number }>(`/v1/features/${id}?namespace=${namespace}`, { method: 'PUT', body: image });
+  }
+
+  deleteFeatures(namespace: string, id: string) {
+    return this.call<{ deleted: boolean }>(`/v1/features/${id}?namespace=${namespace}`, { method: 'DELETE' }, [404]);
+  }
+
+  async verify(namespace: string, image: Uint8Array, ids: string[]): Promise<OriginOutcome<PairOutcome[]>> {
+    const form = new FormData();
+    form.set('namespace', namespace);
+    form.set('candidates', JSON.stringify(ids));
+    form.set('image', new Blob([image]), 'query');
+    const r = await this.call<{ results: (Geometry & { id: string; status: PairOutcome['status']; ms?: number })[] }>('/v1/verify', { method: 'POST', body: form });
+    if (r.status !== 'ok') return r;
+    const value = r.value.results.map(({ id, status, ms, ...g }) => ({ id, status, ms, geometry: status === 'missing' ? undefined : g }));
+    return { ...r, value };
+  }
+
+  private async call<T>(path: string, init: RequestInit, okStatuses: number[] = []): Promise<OriginOutcome<T>> {
+    const t0 = Date.now();
+    if (!this.configured) return { status: 'disabled', reason: 'no origin configured (set ORIGIN_URL or bind ORIGIN)', ms: 0 };
+    try {
+      const url = this.env.ORIGIN ? `https://origin${path}` : `${this.env.ORIGIN_URL!.replace(/\/$/, '')}${path}`;
+      const req = new Request(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      const res = await (this.env.ORIGIN ? this.env.ORIGIN.fetch(req) : fetch(req));
+      const body = await res.json().catch(() => null) as (T & { error?: { message?: string } }) | null;
+      if (!res.ok && !okStatuses.includes(res.status)) {
+        return { status: 'unavailable', reason: `origin answered ${res.status}${body?.error?.message ? `: ${body.error.message}` : ''}`, ms: Date.now() - t0 };
+      }
+      return { status: 'ok', value: body as T, ms: Date.now() - t0 };
+    } catch (err) {
+      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      const reason = timedOut ? `origin did not answer within ${this.timeoutMs} ms` : `origin unreachable: ${err instanceof Error ? err.message : String(err)}`;
+      return { status: 'unavailable', reason, ms: Date.now() - t0 };
+    }
+  }
+}
