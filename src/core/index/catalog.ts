@@ -98,18 +98,18 @@ export class Catalog {
   async search(fp: Fingerprint, opts: SearchOptions = {}): Promise<SearchHit[]> {
     const namespace = opts.namespace ?? 'default';
     const keys = await this.shortlist(fp, namespace, opts.shortlist ?? 100);
-    const cands: Candidate[] = [];
-    for (const key of keys) {
-      const e = this.entries.get(key);
-      if (e) cands.push({ key, similarities: this.similarities(fp, e.fingerprint) });
-    }
-    const stats = shortlistStats(this.fusion, cands);
-    const hits = cands.map((c) => {
-      const e = this.entries.get(c.key)!;
-      return { id: e.id, score: fuse(this.fusion, c, stats), signals: c.similarities, metadata: e.metadata };
-    });
-    hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
-    return hits.slice(0, opts.topK ?? 10);
+    return this.fuseKeys(fp, keys, keys).slice(0, opts.topK ?? 10);
+  }
+
+  /**
+   * Fused hits for the given ids, wherever they came from (e.g. a local-feature shortlist),
+   * measured against the statistics of the query's own global shortlist, so that their scores are
+   * on the same footing as search()'s. Ids not in the catalog are left out.
+   */
+  async scoreIds(fp: Fingerprint, ids: readonly string[], opts: Omit<SearchOptions, 'topK'> = {}): Promise<SearchHit[]> {
+    const namespace = opts.namespace ?? 'default';
+    const keys = await this.shortlist(fp, namespace, opts.shortlist ?? 100);
+    return this.fuseKeys(fp, keys, ids.map((id) => keyOf(namespace, id)));
   }
 
   similarities(query: Fingerprint, ref: Fingerprint): Record<string, number> {
@@ -119,6 +119,25 @@ export class Catalog {
       if (q !== undefined && r !== undefined) out[s.name] = s.similarity(q, r);
     }
     return out;
+  }
+
+  /** Hits for `keys`, fused against the shortlist statistics of `statKeys`, best first. */
+  private fuseKeys(fp: Fingerprint, statKeys: Iterable<string>, keys: Iterable<string>): SearchHit[] {
+    const candidates = (ks: Iterable<string>) => {
+      const out: Candidate[] = [];
+      for (const key of ks) {
+        const e = this.entries.get(key);
+        if (e) out.push({ key, similarities: this.similarities(fp, e.fingerprint) });
+      }
+      return out;
+    };
+    const cands = candidates(keys);
+    const stats = shortlistStats(this.fusion, statKeys === keys ? cands : candidates(statKeys));
+    const hits = cands.map((c) => {
+      const e = this.entries.get(c.key)!;
+      return { id: e.id, score: fuse(this.fusion, c, stats), signals: c.similarities, metadata: e.metadata };
+    });
+    return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
   }
 
   private async shortlist(fp: Fingerprint, namespace: string, k: number): Promise<Set<string>> {

@@ -44,6 +44,12 @@ export class ByteWriter {
     return this;
   }
 
+  u32s(a: Uint32Array): this {
+    for (let i = 0; i < a.length; i++) this.view.setUint32(this.pos + 4 * i, a[i], true);
+    this.pos += 4 * a.length;
+    return this;
+  }
+
   finish(): Uint8Array {
     if (this.pos !== this.buf.length) throw new Error(`ByteWriter: wrote ${this.pos} of ${this.buf.length} bytes`);
     return this.buf;
@@ -91,6 +97,14 @@ export class ByteReader {
     this.need(4 * length);
     const out = new Float32Array(length);
     for (let i = 0; i < length; i++) out[i] = this.view.getFloat32(this.pos + 4 * i, true);
+    this.pos += 4 * length;
+    return out;
+  }
+
+  u32s(length: number): Uint32Array {
+    this.need(4 * length);
+    const out = new Uint32Array(length);
+    for (let i = 0; i < length; i++) out[i] = this.view.getUint32(this.pos + 4 * i, true);
     this.pos += 4 * length;
     return out;
   }

@@ -158,15 +158,7 @@ function seedPlusPlus(data: Float32Array, n: number, dim: number, k: number, rng
       pick = rng.int(n);
       continue;
     }
-    let r = rng.next() * total;
-    pick = n - 1;
-    for (let i = 0; i < n; i++) {
-      r -= d2[i];
-      if (r < 0) {
-        pick = i;
-        break;
-      }
-    }
+    pick = rng.weighted(d2, total);
   }
   return centroids;
 }

@@ -38,6 +38,16 @@ export class Rng {
     return Math.floor(this.next() * n);
   }
 
+  /** Index i drawn with probability weights[i] / total (total = their sum, > 0); the last index absorbs rounding. */
+  weighted(weights: ArrayLike<number>, total: number): number {
+    let r = this.next() * total;
+    for (let i = 0; i < weights.length; i++) {
+      r -= weights[i];
+      if (r < 0) return i;
+    }
+    return weights.length - 1;
+  }
+
   /** Standard normal sample (Box-Muller). */
   gaussian(): number {
     if (this.spare !== null) {
