@@ -8,11 +8,13 @@ import { DEFAULT_FUSION, fusionFittedFor, singleSignalFusion } from '../core/fus
 import type { FusionModel } from '../core/fusion/fusion.ts';
 import { fingerprintBytes, type LocalMode } from '../core/pipeline.ts';
 import type { QueryFeatures } from '../core/verify/rerank.ts';
+import type { VerifyOptions } from '../core/local/index.ts';
 import { defaultIndexFactory, flatIndexFactory, type IndexFactory } from '../core/index/catalog.ts';
 import { resolveSignals } from '../core/signals/registry.ts';
 import type { Fingerprint, Signal } from '../core/signals/signal.ts';
 import { initNodeCodecs } from '../functions/node/codecs.ts';
 import { loadNodeModelSignal } from '../functions/node/onnx.ts';
+import { loadNearestKernel } from '../functions/node/nearest-wasm.ts';
 import { ROOT } from './devserver.ts';
 
 export const DEFAULT_SIGNALS = DEFAULT_FUSION.signals;
@@ -25,6 +27,8 @@ export interface Pipeline {
   /** How each signal's shortlist is indexed (PQ codes where a signal ships a quantizer, by default). */
   indexFactory: IndexFactory;
   fingerprintFile(path: string, local?: LocalMode): Promise<{ fingerprint: Fingerprint; ms: number; local?: QueryFeatures }>;
+  /** Geometric verification settings: the WASM SIMD matcher, as the origin uses. */
+  verify: VerifyOptions;
 }
 
 export interface PipelineOptions {
@@ -39,8 +43,10 @@ export async function createPipeline(names: string[] = DEFAULT_SIGNALS, o: Pipel
   await initNodeCodecs();
   const extra = names.includes('embed') ? [await loadNodeModelSignal(o.model ?? DEFAULT_MODEL, { beta: o.beta })] : [];
   const signals = resolveSignals(names, extra);
+  const kernel = await loadNearestKernel();
   return {
     signals,
+    verify: { match: { kernel } },
     indexFactory: o.flatIndex ? flatIndexFactory : defaultIndexFactory,
     // Resolved on use: fingerprinting needs no fusion model, searching does.
     get fusion() {

@@ -115,9 +115,12 @@ export function ransac(c: Correspondences, size1: Size, size2: Size, opts: Ransa
   const rng = new Rng(opts.seed ?? 0);
   const sample = new Int32Array(s);
   let best: Scored | null = null;
-  let needed = maxIter;
+  // Only a model with minInliers inliers matters, so the loop may stop once one that large would
+  // have been sampled with the wanted confidence: on unrelated pairs (a handful of chance inliers)
+  // this ends the search long before maxIterations. Fewer matches than minInliers: nothing to find.
+  let needed = Math.min(maxIter, iterationsFor(Math.min(1, minInliers / Math.max(n, 1)), s, conf));
   let iterations = 0;
-  if (n >= s) {
+  if (n >= s && n >= minInliers) {
     while (iterations < needed) {
       iterations++;
       if (!drawSample(rng, n, sample)) continue;
@@ -129,7 +132,7 @@ export function ransac(c: Correspondences, size1: Size, size2: Size, opts: Ransa
       if (cand.inliers > s) cand = refine(cand, 1);
       if (best && !(cand.cost < best.cost)) continue;
       best = cand;
-      needed = Math.min(maxIter, iterationsFor(best.inliers / n, s, conf));
+      needed = Math.min(maxIter, iterationsFor(Math.max(best.inliers, minInliers) / n, s, conf));
     }
   }
   if (!best) return empty(kind, n, iterations);

@@ -9,7 +9,7 @@
  * Selecting, checking and merging are separate steps because they run in different places: the
  * edge selects and merges, the origin (or the CLI, in process) checks.
  */
-import { verifyPair, type LocalFeatures, type VerifyResult } from '../local/index.ts';
+import { verifyPair, type LocalFeatures, type VerifyOptions, type VerifyResult } from '../local/index.ts';
 
 export interface Geometry {
   verified: boolean;
@@ -58,10 +58,11 @@ function toGeometry(r: VerifyResult, mirrored: boolean): Geometry {
 /** Below this many inliers a direct match is weak enough that the mirror is worth a try. */
 const CONFIDENT_INLIERS = 50;
 
-export function checkPair(q: QueryFeatures, ref: LocalFeatures): Geometry {
-  const direct = verifyPair(q.features, ref);
+/** `opts` picks the matcher (e.g. the WASM SIMD kernel) and RANSAC settings. */
+export function checkPair(q: QueryFeatures, ref: LocalFeatures, opts?: VerifyOptions): Geometry {
+  const direct = verifyPair(q.features, ref, opts);
   if ((direct.verified && direct.inliers >= CONFIDENT_INLIERS) || !q.mirrored) return toGeometry(direct, false);
-  const flipped = verifyPair(q.mirrored, ref);
+  const flipped = verifyPair(q.mirrored, ref, opts);
   return flipped.inliers > direct.inliers ? toGeometry(flipped, true) : toGeometry(direct, false);
 }
 
@@ -100,12 +101,13 @@ export function rerank<T extends Rerankable>(
   query: QueryFeatures,
   refFeatures: (id: string) => LocalFeatures | undefined,
   o: RerankOptions = DEFAULT_RERANK,
+  verify?: VerifyOptions,
 ): (T & { geometry?: Geometry })[] {
   const geometry = new Map<string, Geometry>();
   for (const id of selectForVerification(hits, { ...o, maxCandidates: Infinity })) {
     if (geometry.size >= o.maxCandidates) break;
     const ref = refFeatures(id);
-    if (ref) geometry.set(id, checkPair(query, ref));
+    if (ref) geometry.set(id, checkPair(query, ref, verify));
   }
   return applyGeometry(hits, geometry, o);
 }

@@ -6,6 +6,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { createOriginApp } from '../origin/app.ts';
 import { initNodeCodecs } from './codecs.ts';
 import { FileFeatureStore } from './feature-files.ts';
+import { loadNearestKernel } from './nearest-wasm.ts';
 
 export interface OriginServer {
   url: string;
@@ -19,8 +20,9 @@ export interface OriginServerOptions {
   cacheBytes?: number;
 }
 
-export function startOriginServer(o: OriginServerOptions): Promise<OriginServer> {
-  const app = createOriginApp({ store: new FileFeatureStore(o.dir), initCodecs: initNodeCodecs, cacheBytes: o.cacheBytes });
+export async function startOriginServer(o: OriginServerOptions): Promise<OriginServer> {
+  const kernel = await loadNearestKernel();
+  const app = createOriginApp({ store: new FileFeatureStore(o.dir), initCodecs: initNodeCodecs, cacheBytes: o.cacheBytes, verify: { match: { kernel } } });
   const host = o.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
     let server: ServerType;

@@ -7,7 +7,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { DEFAULT_LIMITS, type DecodeLimits } from '../../core/image/decode.ts';
-import { deserializeLocalFeatures, serializeLocalFeatures } from '../../core/local/index.ts';
+import { deserializeLocalFeatures, serializeLocalFeatures, type VerifyOptions } from '../../core/local/index.ts';
 import { localFeaturesFromBytes } from '../../core/pipeline.ts';
 import { checkPair, type Geometry, type QueryFeatures } from '../../core/verify/rerank.ts';
 import { ApiError } from '../http/errors.ts';
@@ -21,6 +21,8 @@ export interface OriginOptions {
   limits?: DecodeLimits;
   /** Decoded features kept in memory, in serialized bytes (default 256 MiB). */
   cacheBytes?: number;
+  /** Matcher and RANSAC settings, e.g. `{ match: { kernel } }` with the WASM SIMD kernel. */
+  verify?: VerifyOptions;
 }
 
 /** Most candidates one verify call may name: a query's shortlist, not a scan. */
@@ -105,7 +107,7 @@ export function createOriginApp(o: OriginOptions): Hono {
         continue;
       }
       const t = performance.now();
-      const g = checkPair(query, ref);
+      const g = checkPair(query, ref, o.verify);
       const ms = performance.now() - t;
       times.add(ms);
       results.push({ id, status: g.verified ? 'verified' : 'rejected', ...g, ms: round(ms) });

@@ -6,6 +6,8 @@
 import { createOriginApp } from './app.ts';
 import { initEdgeCodecs } from '../edge/codecs.ts';
 import type { FeatureStore } from './feature-store.ts';
+import { createWasmNearest, type NearestKernel } from '../../core/local/nearest.ts';
+import nearestWasm from '../../core/local/wasm/nearest.wasm';
 
 interface OriginWorkerEnv {
   FEATURES: KVNamespace;
@@ -34,9 +36,14 @@ class KvFeatureStore implements FeatureStore {
 // One app per isolate, so the decoded-features cache lives as long as the isolate does.
 let app: ReturnType<typeof createOriginApp> | null = null;
 
+let kernel: Promise<NearestKernel> | null = null;
+
 export default {
-  fetch(req: Request, env: OriginWorkerEnv, ctx: ExecutionContext) {
-    app ??= createOriginApp({ store: new KvFeatureStore(env.FEATURES), initCodecs: initEdgeCodecs, cacheBytes: 32 * 1024 * 1024 });
+  async fetch(req: Request, env: OriginWorkerEnv, ctx: ExecutionContext) {
+    kernel ??= createWasmNearest(nearestWasm);
+    app ??= createOriginApp({
+      store: new KvFeatureStore(env.FEATURES), initCodecs: initEdgeCodecs, cacheBytes: 32 * 1024 * 1024, verify: { match: { kernel: await kernel } },
+    });
     return app.fetch(req, env, ctx);
   },
 };
