@@ -20,7 +20,7 @@ export const OPENAPI = {
   paths: {
     '/health': { get: { summary: 'Liveness', responses: { 200: { description: 'ok' } } } },
     '/v1/images/{id}': {
-      put: { summary: 'Index an image under an id (replaces an existing one)', parameters: [id, ns], requestBody: image, responses: { 201: { description: 'indexed' }, 200: { description: 'replaced' }, 400: err, 413: err, 415: err, 422: err } },
+      put: { summary: 'Index an image under an id (replaces an existing one); its local features go to the origin (localFeatures.status says whether they did)', parameters: [id, ns], requestBody: image, responses: { 201: { description: 'indexed' }, 200: { description: 'replaced' }, 400: err, 413: err, 415: err, 422: err } },
       get: { summary: 'An indexed image: metadata, size, PDQ hash', parameters: [id, ns], responses: { 200: { description: 'found' }, 404: err } },
       delete: { summary: 'Remove an image', parameters: [id, ns], responses: { 200: { description: 'deleted' }, 404: err } },
     },
@@ -28,9 +28,20 @@ export const OPENAPI = {
     '/v1/search': {
       post: {
         summary: 'Is this image a copy of an indexed one?',
-        parameters: [ns, { name: 'topK', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 10 } }],
+        parameters: [
+          ns,
+          { name: 'topK', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 10 } },
+          { name: 'verify', in: 'query', description: 'check the candidates in the verification band at the origin', schema: { type: 'boolean', default: true } },
+        ],
         requestBody: image,
-        responses: { 200: { description: '{matches: [{id, score, signals, metadata}], verdict: copy|review|no_match, threshold}' }, 400: err, 413: err, 415: err, 422: err },
+        responses: {
+          200: {
+            description:
+              '{matches: [{id, score, signals, verification: {status: verified|rejected|not_checked|no_reference_features|unavailable, inliers, inlierRatio, overlap, mirrored, transform}, metadata}], ' +
+              'verdict: copy|review|no_match, threshold, verification: {status: done|skipped|disabled|unavailable, reason, band, checked, verified, ms}}',
+          },
+          400: err, 413: err, 415: err, 422: err,
+        },
       },
     },
     '/v1/fingerprint': {
