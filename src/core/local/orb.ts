@@ -13,12 +13,16 @@
 import type { Plane, RGBAImage } from '../image/types.ts';
 import { Rng } from '../quant/rng.ts';
 import { detectFast, harrisAt } from './fast.ts';
-import { buildPyramid, gaussianBlur, grayWithin } from './pyramid.ts';
+import { buildPyramid, gaussianBlur, grayWithin, type PyramidLevel } from './pyramid.ts';
 
 export const DESCRIPTOR_BYTES = 32;
 export const MAX_FEATURES = 1000;
 
-export interface LocalFeatures {
+/**
+ * Keypoints and their descriptors: `D` is Uint8Array for rBRIEF (32 bytes each) and Float32Array
+ * for a learned descriptor (patch-desc, `dim` floats each) computed at the same keypoints.
+ */
+export interface LocalFeatures<D extends Uint8Array | Float32Array = Uint8Array> {
   count: number;
   /** Keypoint centres in original image pixels (pixel centres at integer coordinates). */
   x: Float32Array;
@@ -31,8 +35,8 @@ export interface LocalFeatures {
   scale: Float32Array;
   /** Harris response (only comparable within one image). */
   response: Float32Array;
-  /** `count` rBRIEF descriptors of 32 bytes, back to back; bit i is (byte i >> 3) >> (i & 7) & 1. */
-  descriptors: Uint8Array;
+  /** `count` descriptors back to back. rBRIEF: 32 bytes each, bit i is (byte i >> 3) >> (i & 7) & 1. */
+  descriptors: D;
   /** Original image size. */
   width: number;
   height: number;
@@ -83,25 +87,54 @@ export const BRIEF_PATTERN: Int8Array = (() => {
 /** Half-widths of the centroid disc per row offset. */
 const UMAX = Int32Array.from({ length: HALF_PATCH + 1 }, (_, v) => Math.floor(Math.sqrt(HALF_PATCH * HALF_PATCH - v * v) + 0.5));
 
-/** ORB keypoints and descriptors of an RGBA image. */
-export function extractOrb(img: RGBAImage, opts: OrbOptions = {}): LocalFeatures {
-  const nFeatures = opts.nFeatures ?? 500;
+/** The gray scale pyramid ORB detects on, with the original-per-working pixel factors. */
+export interface OrbPyramid {
+  levels: PyramidLevel[];
+  /** Original image pixels per working pixel, per axis. */
+  fx: number;
+  fy: number;
+  width: number;
+  height: number;
+  scaleFactor: number;
+}
+
+/**
+ * The pyramid extractOrb works on. Exposed so that descriptors computed at ORB's keypoints
+ * (patches.ts) read the very level planes the keypoints were found on, without building them twice.
+ */
+export function orbPyramid(img: RGBAImage, opts: OrbOptions = {}): OrbPyramid {
   const maxSide = opts.maxSide ?? 640;
   const levels = opts.levels ?? 6;
   const scaleFactor = opts.scaleFactor ?? 1.3;
+  if (!(maxSide >= 64)) throw new RangeError(`maxSide must be at least 64, got ${maxSide}`);
+  if (!(Number.isInteger(levels) && levels >= 1 && levels <= 12)) throw new RangeError(`levels must be in 1..12, got ${levels}`);
+  if (!(scaleFactor > 1 && scaleFactor <= 2)) throw new RangeError(`scaleFactor must be in (1, 2], got ${scaleFactor}`);
+  const work = grayWithin(img, maxSide);
+  return {
+    levels: buildPyramid(work, levels, scaleFactor, 2 * BORDER + 8),
+    fx: img.width / work.width,
+    fy: img.height / work.height,
+    width: img.width,
+    height: img.height,
+    scaleFactor,
+  };
+}
+
+/** ORB keypoints and descriptors of an RGBA image. */
+export function extractOrb(img: RGBAImage, opts: OrbOptions = {}): LocalFeatures {
+  return orbFromPyramid(orbPyramid(img, opts), opts);
+}
+
+/** ORB keypoints and descriptors on a pyramid from orbPyramid (built with the same options). */
+export function orbFromPyramid(p: OrbPyramid, opts: OrbOptions = {}): LocalFeatures {
+  const nFeatures = opts.nFeatures ?? 500;
   const fast = opts.fastThreshold ?? 20;
   const minFast = opts.minFastThreshold ?? 7;
   if (!(Number.isInteger(nFeatures) && nFeatures >= 1 && nFeatures <= MAX_FEATURES)) {
     throw new RangeError(`nFeatures must be an integer in 1..${MAX_FEATURES}, got ${nFeatures}`);
   }
-  if (!(maxSide >= 64)) throw new RangeError(`maxSide must be at least 64, got ${maxSide}`);
-  if (!(Number.isInteger(levels) && levels >= 1 && levels <= 12)) throw new RangeError(`levels must be in 1..12, got ${levels}`);
-  if (!(scaleFactor > 1 && scaleFactor <= 2)) throw new RangeError(`scaleFactor must be in (1, 2], got ${scaleFactor}`);
-
-  const work = grayWithin(img, maxSide);
-  const fx = img.width / work.width;
-  const fy = img.height / work.height;
-  const pyramid = buildPyramid(work, levels, scaleFactor, 2 * BORDER + 8);
+  const { fx, fy, scaleFactor } = p;
+  const pyramid = p.levels;
 
   // Per-level quotas fall geometrically with the linear scale, as in OpenCV: coarse levels get
   // relatively more keypoints than their area, because they carry the scale invariance.
@@ -145,8 +178,8 @@ export function extractOrb(img: RGBAImage, opts: OrbOptions = {}): LocalFeatures
     scale: new Float32Array(total),
     response: new Float32Array(total),
     descriptors: new Uint8Array(total * DESCRIPTOR_BYTES),
-    width: img.width,
-    height: img.height,
+    width: p.width,
+    height: p.height,
     workScale: Math.max(fx, fy),
   };
   let k = 0;

@@ -22,7 +22,7 @@ export interface VerifyOptions {
   scoreHalf?: number;
 }
 
-export interface VerifyResult {
+export interface VerifyResult<D extends Uint16Array | Float32Array = Uint16Array> {
   /** RANSAC found a plausible transform with at least minInliers inliers. */
   verified: boolean;
   inliers: number;
@@ -37,11 +37,13 @@ export interface VerifyResult {
   overlapRef: number;
   /** inliers / (inliers + scoreHalf) when verified, else 0: monotone, saturating, in [0, 1). */
   score: number;
-  matchList: Matches;
+  matchList: Matches<D>;
   inlierMask: Uint8Array;
 }
 
-export function correspondences(a: LocalFeatures, b: LocalFeatures, m: Matches): Correspondences {
+type AnyFeatures = LocalFeatures<Uint8Array | Float32Array>;
+
+export function correspondences(a: AnyFeatures, b: AnyFeatures, m: Matches<Uint16Array | Float32Array>): Correspondences {
   const c: Correspondences = {
     n: m.count,
     x1: new Float64Array(m.count),
@@ -64,6 +66,19 @@ export function verifyPair(a: LocalFeatures, b: LocalFeatures, opts: VerifyOptio
     opts.matcher === 'lsh'
       ? matchLsh(a.descriptors, new LshIndex(b.descriptors, opts.lsh), { ...opts.match, lsh: opts.lsh })
       : matchBruteForce(a.descriptors, b.descriptors, opts.match);
+  return verifyMatches(a, b, matches, opts);
+}
+
+/**
+ * The geometric half of verifyPair, for matches found by any matcher (e.g. learned descriptors,
+ * patch-desc.ts): RANSAC over the matched keypoints and the verdict built from it.
+ */
+export function verifyMatches<D extends Uint16Array | Float32Array>(
+  a: AnyFeatures,
+  b: AnyFeatures,
+  matches: Matches<D>,
+  opts: Pick<VerifyOptions, 'ransac' | 'scoreHalf'> = {},
+): VerifyResult<D> {
   const r = ransac(correspondences(a, b, matches), a, b, {
     ...opts.ransac,
     // Keypoint positions are only as precise as the working copy they came from.
