@@ -13,7 +13,6 @@ import argparse
 import hashlib
 import json
 import os
-import random
 import sys
 
 import numpy as np
@@ -24,14 +23,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import patch_data  # noqa: E402
 from patch_model import PatchDesc, count_params  # noqa: E402
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+MODELS = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--ckpt', required=True)
-    ap.add_argument('--onnx', default=os.path.join(ROOT, 'models', 'patch-desc.onnx'))
-    ap.add_argument('--json', default=os.path.join(ROOT, 'models', 'patch-desc.json'))
+    ap.add_argument('--ckpt', required=True, help='e.g. out/patch/main/ckpt.pt')
+    ap.add_argument('--onnx', default=os.path.join(MODELS, 'patch-desc.onnx'))
+    ap.add_argument('--json', default=os.path.join(MODELS, 'patch-desc.json'))
     args = ap.parse_args()
 
     ck = torch.load(args.ckpt, map_location='cpu')

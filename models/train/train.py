@@ -70,6 +70,25 @@ def save_ckpt(path, model, opt, step, spent, args):
     os.replace(tmp, path)
 
 
+def finish_run(out: str, summary: str) -> None:
+    """Marks the run done (<out>/DONE) and exits at once: the data workers need not be joined."""
+    with open(os.path.join(out, 'DONE'), 'w') as fh:
+        fh.write(summary + '\n')
+    print(f'done: {summary}', file=sys.stderr)
+    os._exit(0)
+
+
+def resume_ckpt(path, model, opt) -> tuple[int, float]:
+    """Loads model and optimizer state from `path` if it exists; returns (step, seconds spent)."""
+    if not os.path.exists(path):
+        return 0, 0.0
+    ck = torch.load(path, map_location='cpu')
+    model.load_state_dict(ck['model'])
+    opt.load_state_dict(ck['opt'])
+    print(f'resumed at step {ck["step"]}, {ck["spent"] / 60:.1f} min spent', file=sys.stderr)
+    return ck['step'], ck['spent']
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--loss', choices=['infonce', 'triplet'], default='infonce')
@@ -104,13 +123,8 @@ def main():
     model = CopyDesc().to(memory_format=torch.channels_last)  # ~1.4x faster convs on CPU (oneDNN)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
     ckpt_path = os.path.join(args.out, 'ckpt.pt')
-    step, spent = 0, 0.0
-    if args.resume and os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location='cpu')
-        model.load_state_dict(ck['model'])
-        opt.load_state_dict(ck['opt'])
-        step, spent = ck['step'], ck['spent']
-        print(f'resumed at step {step}, {spent / 60:.1f} min spent', file=sys.stderr)
+    step, spent = resume_ckpt(ckpt_path, model, opt) if args.resume else (0, 0.0)
+    if step:
         torch.manual_seed(args.seed + step)
     budget = args.minutes * 60.0
     print(f'params {count_params(model)}; budget {args.minutes} min; loss {args.loss}', file=sys.stderr)
@@ -173,10 +187,7 @@ def main():
                 t_last_ckpt = time.time()
                 main._prev_end = t_last_ckpt  # checkpoint writing is not training time
     save_ckpt(ckpt_path, model, opt, step, spent, args)
-    with open(os.path.join(args.out, 'DONE'), 'w') as fh:
-        fh.write(f'step {step} minutes {spent / 60:.2f}\n')
-    print(f'done: step {step}, {spent / 60:.1f} min', file=sys.stderr)
-    os._exit(0)
+    finish_run(args.out, f'step {step} minutes {spent / 60:.2f}')
 
 
 if __name__ == '__main__':

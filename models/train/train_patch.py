@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import os
 import random
 import sys
@@ -25,15 +24,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import patch_data  # noqa: E402
 from patch_losses import hardnet, infonce  # noqa: E402
 from patch_model import PatchDesc, count_params  # noqa: E402
+from train import finish_run, lr_at, resume_ckpt, save_ckpt  # noqa: E402  (copy-desc's schedule and checkpoints)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-
-
-def lr_at(frac: float, base: float, warm: float) -> float:
-    if frac < warm:
-        return base * max(frac / warm, 0.02)
-    p = min(1.0, (frac - warm) / (1 - warm))
-    return base * 0.5 * (1 + math.cos(math.pi * p))
 
 
 def eval_set(root: str, paths: list[str], n: int = 1000, seed: int = 7):
@@ -63,13 +56,6 @@ def evaluate(model, ea, eb) -> tuple[float, float]:
     return acc, (neg >= thr).float().mean().item()
 
 
-def save_ckpt(path, model, opt, step, spent, args):
-    tmp = path + '.tmp'
-    torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'step': step, 'spent': spent,
-                'args': vars(args)}, tmp)
-    os.replace(tmp, path)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--loss', choices=['hardnet', 'infonce'], default='hardnet')
@@ -97,13 +83,7 @@ def main():
     model = PatchDesc().to(memory_format=torch.channels_last)  # ~1.6x faster oneDNN convs here
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
     ckpt_path = os.path.join(args.out, 'ckpt.pt')
-    step, spent = 0, 0.0
-    if args.resume and os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location='cpu')
-        model.load_state_dict(ck['model'])
-        opt.load_state_dict(ck['opt'])
-        step, spent = ck['step'], ck['spent']
-        print(f'resumed at step {step}, {spent / 60:.1f} min spent', file=sys.stderr)
+    step, spent = resume_ckpt(ckpt_path, model, opt) if args.resume else (0, 0.0)
     budget = args.minutes * 60.0
     acc0, fpr0 = evaluate(model, ea, eb)
     print(f'params {count_params(model)}; {len(train_paths)} train / {len(held)} held-out photos; '
@@ -162,10 +142,7 @@ def main():
     save_ckpt(ckpt_path, model, opt, step, spent, args)
     logw.writerow([step, f'{spent / 60:.2f}', '0', '', '', '', '', f'{ea_acc:.4f}', f'{ea_fpr:.4f}'])
     logf.close()
-    with open(os.path.join(args.out, 'DONE'), 'w') as fh:
-        fh.write(f'step {step} minutes {spent / 60:.2f} eval_acc {ea_acc:.4f} eval_fpr95 {ea_fpr:.4f}\n')
-    print(f'done: step {step}, {spent / 60:.1f} min, eval acc {ea_acc:.4f} fpr95 {ea_fpr:.4f}', file=sys.stderr)
-    os._exit(0)
+    finish_run(args.out, f'step {step} minutes {spent / 60:.2f} eval_acc {ea_acc:.4f} eval_fpr95 {ea_fpr:.4f}')
 
 
 if __name__ == '__main__':

@@ -11,15 +11,16 @@
  *
  *   npx tsx src/cli/compare-local.ts --train ../shared/train --bench ../shared/bench/s1 \
  *     --model models/patch-desc.json [--photos 80] [--queries 0] [--out out/compare-local.json]
+ *     [--skip synthetic|s1] [--learned-ratio 0.8]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeImage } from '../core/image/decode.ts';
 import type { RGBAImage } from '../core/image/types.ts';
-import { applyTransform, warpPerspective } from '../core/local/index.ts';
+import { applyTransform, cornerError, warpPerspective } from '../core/local/index.ts';
 import { matchFloat } from '../core/local/match-float.ts';
-import { matchBruteForce, type Matches } from '../core/local/match.ts';
+import { matchBruteForce, type Matches, type MatchOptions } from '../core/local/match.ts';
 import { orbFromPyramid, orbPyramid, type LocalFeatures } from '../core/local/orb.ts';
 import { describeAt, parsePatchDescConfig, type LearnedFeatures, type PatchDescConfig } from '../core/local/patch-desc.ts';
 import { verifyMatches, type VerifyResult } from '../core/local/verify.ts';
@@ -39,6 +40,8 @@ interface Both {
 }
 
 const KINDS = ['rbrief', 'learned'] as const;
+/** Matcher options of the learned side (--learned-ratio, to check the default on held-out photos only). */
+let learnedMatch: MatchOptions = {};
 type Kind = (typeof KINDS)[number];
 
 async function describeBoth(img: RGBAImage, cfg: PatchDescConfig, runner: OnnxRunner): Promise<Both> {
@@ -53,7 +56,8 @@ async function describeBoth(img: RGBAImage, cfg: PatchDescConfig, runner: OnnxRu
 /** Matching and RANSAC of one pair with one descriptor, timed separately. */
 function verifyWith(kind: Kind, a: Both, b: Both, dim: number): { r: VerifyResult<Uint16Array | Float32Array>; tMatch: number; tRansac: number } {
   const t0 = performance.now();
-  const m: Matches<Uint16Array | Float32Array> = kind === 'rbrief' ? matchBruteForce(a.orb.descriptors, b.orb.descriptors) : matchFloat(a.learned.descriptors, b.learned.descriptors, dim);
+  const m: Matches<Uint16Array | Float32Array> =
+    kind === 'rbrief' ? matchBruteForce(a.orb.descriptors, b.orb.descriptors) : matchFloat(a.learned.descriptors, b.learned.descriptors, dim, learnedMatch);
   const t1 = performance.now();
   const r = verifyMatches(a.orb, b.orb, m);
   return { r, tMatch: t1 - t0, tRansac: performance.now() - t1 };
@@ -94,16 +98,6 @@ function photometric(img: RGBAImage, rng: Rng): RGBAImage {
     data[i + 3] = 255;
   }
   return { width: img.width, height: img.height, data };
-}
-
-function cornerError(H: ArrayLike<number>, G: ArrayLike<number>, w: number, h: number): number {
-  let worst = 0;
-  for (const [x, y] of [[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]]) {
-    const [a, b] = applyTransform(H, x, y);
-    const [c, d] = applyTransform(G, x, y);
-    worst = Math.max(worst, Math.hypot(a - c, b - d));
-  }
-  return worst;
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
@@ -236,9 +230,10 @@ async function main(): Promise<void> {
       train: { type: 'string', default: '../shared/train' }, bench: { type: 'string', default: '../shared/bench/s1' },
       model: { type: 'string', default: 'models/patch-desc.json' }, photos: { type: 'string', default: '80' },
       queries: { type: 'string', default: '0' }, out: { type: 'string', default: 'out/compare-local.json' },
-      skip: { type: 'string', default: '' },
+      skip: { type: 'string', default: '' }, 'learned-ratio': { type: 'string' },
     },
   });
+  if (o['learned-ratio']) learnedMatch = { ratio: Number(o['learned-ratio']) };
   await initNodeCodecs();
   const cfg = parsePatchDescConfig(JSON.parse(readFileSync(o.model!, 'utf8')));
   const runner = createNodeOnnxRunner(resolve(dirname(o.model!), cfg.file));

@@ -4,6 +4,7 @@ import { decodeImage } from '../../src/core/image/decode.ts';
 import { cropCenter } from '../../src/core/image/resize.ts';
 import {
   applyTransform,
+  cornerError,
   extractOrb,
   homographyLeastSquares,
   hullArea,
@@ -21,17 +22,6 @@ import {
 import { Rng } from '../../src/core/quant/rng.ts';
 import { initNodeCodecs } from '../../src/functions/node/codecs.ts';
 import { resize, syntheticImage } from '../support/synthetic.ts';
-
-/** Largest distance between where H and G send the corners of a width x height image. */
-function cornerError(H: ArrayLike<number>, G: ArrayLike<number>, width: number, height: number): number {
-  let worst = 0;
-  for (const [x, y] of [[0, 0], [width - 1, 0], [0, height - 1], [width - 1, height - 1]]) {
-    const [a, b] = applyTransform(H, x, y);
-    const [c, d] = applyTransform(G, x, y);
-    worst = Math.max(worst, Math.hypot(a - c, b - d));
-  }
-  return worst;
-}
 
 function similarity(angle: number, scale: number, tx: number, ty: number): Float64Array {
   const c = scale * Math.cos(angle);

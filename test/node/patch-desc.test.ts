@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   applyTransform,
+  cornerError,
   cutPatch,
   cutPatches,
   DEFAULT_PATCH,
@@ -41,16 +42,6 @@ function similarity(angle: number, scale: number, tx: number, ty: number): Float
   const c = scale * Math.cos(angle);
   const s = scale * Math.sin(angle);
   return Float64Array.of(c, -s, tx, s, c, ty, 0, 0, 1);
-}
-
-function cornerError(H: ArrayLike<number>, G: ArrayLike<number>, w: number, h: number): number {
-  let worst = 0;
-  for (const [x, y] of [[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1]]) {
-    const [a, b] = applyTransform(H, x, y);
-    const [c, d] = applyTransform(G, x, y);
-    worst = Math.max(worst, Math.hypot(a - c, b - d));
-  }
-  return worst;
 }
 
 describe('patches at keypoints', () => {

@@ -22,6 +22,7 @@ export { hamming, popcount32, asWords } from './hamming.ts';
 export {
   affineLeastSquares,
   applyTransform,
+  cornerError,
   fitModel,
   homographyLeastSquares,
   homographyMinimal,
