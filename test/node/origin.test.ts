@@ -1,9 +1,10 @@
 // The origin app (POST /v1/verify and the feature store) through hono's request(), and its file store.
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { serializeLocalFeatures } from '../../src/core/local/index.ts';
+import { serializeLocalFeatures, Vocabulary } from '../../src/core/local/index.ts';
+import { BowShortlist } from '../../src/functions/origin/bow-shortlist.ts';
 import { localFeaturesFromBytes } from '../../src/core/pipeline.ts';
 import { initNodeCodecs } from '../../src/functions/node/codecs.ts';
 import { FileFeatureStore } from '../../src/functions/node/feature-files.ts';
@@ -17,8 +18,10 @@ beforeAll(async () => {
   fx = await buildFixtures();
 });
 
-function origin(store: FeatureStore = new MemoryFeatureStore()) {
-  return createOriginApp({ store, initCodecs: initNodeCodecs });
+const vocabulary = Vocabulary.fromBytes(new Uint8Array(readFileSync(new URL('../../models/orb-vocab.bin', import.meta.url))));
+
+function origin(store: FeatureStore = new MemoryFeatureStore(), bow = false) {
+  return createOriginApp({ store, initCodecs: initNodeCodecs, shortlist: bow ? new BowShortlist(vocabulary) : undefined });
 }
 
 type App = ReturnType<typeof origin>;
@@ -28,7 +31,7 @@ async function putRef(app: App, id: string, body: Uint8Array, ns = 'default') {
 }
 
 interface VerifyBody {
-  results: { id: string; status: string; inliers?: number; overlapQuery?: number; overlapRef?: number; transform?: number[] | null; mirrored?: boolean; ms?: number }[];
+  results: { id: string; status: string; source: string; bowScore?: number; inliers?: number; overlapQuery?: number; overlapRef?: number; transform?: number[] | null; mirrored?: boolean; ms?: number }[];
   query: { keypoints: number };
 }
 
@@ -96,6 +99,22 @@ describe('origin', () => {
     expect((await app.request('/v1/features/a?namespace=one', { method: 'DELETE' })).status).toBe(404);
   });
 
+  it('adds BoW shortlist candidates the caller did not name, and rebuilds that index on restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'copycat-origin-bow-'));
+    const first = origin(new FileFeatureStore(dir), true);
+    for (const [id, fx] of [['a', 'a_jpg'], ['b', 'b_jpg'], ['c', 'c_png']]) await putRef(first, id, bytes(fx));
+    for (const app of [first, origin(new FileFeatureStore(dir), true)]) {
+      const body = (await (await verify(app, { candidates: '["b"]', shortlist: '2', image: new Blob([bytes('a_copy_jpg')]) })).json()) as VerifyBody;
+      const a = body.results.find((r) => r.id === 'a');
+      expect(body.results[0]).toMatchObject({ id: 'b', source: 'candidate', status: 'rejected' });
+      expect(a).toMatchObject({ source: 'bow', status: 'verified' });
+      expect(a!.bowScore).toBeGreaterThan(0);
+      expect(body.results.filter((r) => r.id === 'b')).toHaveLength(1);
+    }
+    const none = (await (await verify(first, { candidates: '[]', image: new Blob([bytes('a_copy_jpg')]) })).json()) as VerifyBody;
+    expect(none.results).toEqual([]);
+  });
+
   it('answers bad requests with 4xx JSON errors', async () => {
     const app = origin();
     const img = new Blob([bytes('a_jpg')]);
@@ -106,6 +125,7 @@ describe('origin', () => {
     const many = JSON.stringify(Array.from({ length: MAX_VERIFY_CANDIDATES + 1 }, (_, i) => `r${i}`));
     expect(await errorCode(await verify(app, { candidates: many, image: img }))).toBe('bad_candidates');
     expect(await errorCode(await verify(app, { candidates: '["a"]' }))).toBe('missing_image');
+    expect(await errorCode(await verify(app, { candidates: '["a"]', shortlist: '-1', image: img }))).toBe('bad_shortlist');
     expect(await errorCode(await verify(app, { candidates: '["a"]', features: new Blob([new Uint8Array(40)]) }))).toBe('bad_features');
     expect(await errorCode(await verify(app, { candidates: '["a"]', image: new Blob([new TextEncoder().encode('not an image')]) }))).toBe('unsupported_type');
     expect(await errorCode(await putRef(app, 'bad id!', bytes('a_jpg')))).toBe('bad_id');

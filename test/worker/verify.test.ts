@@ -83,12 +83,23 @@ describe('edge with an origin', () => {
   });
 
   it('checks only candidates inside the configured band, and none without an origin', async () => {
-    const e = edge({ ORIGIN_URL: inject('originUrl'), VERIFY_MIN_SCORE: '2' });
+    const e = edge({ ORIGIN_URL: inject('originUrl'), VERIFY_MIN_SCORE: '2', VERIFY_BOW_CANDIDATES: '0' });
     await e.put('a', bytes('a_jpg'));
     const body = await e.search(bytes('a_copy_jpg'));
     expect(body.verification.status).toBe('skipped');
     expect(body.matches[0].verification.status).toBe('not_checked');
     const none = await edge({}).search(bytes('a_copy_jpg'));
     expect(none.verification.status).toBe('disabled');
+  });
+
+  it("adds the origin's BoW candidates that the band left out, scored and verified", async () => {
+    const e = edge({ ORIGIN_URL: inject('originUrl'), VERIFY_MIN_SCORE: '2', VERIFY_BOW_CANDIDATES: '3' });
+    await e.put('a', bytes('a_jpg'));
+    await e.put('b', bytes('b_jpg'));
+    const body = await e.search(bytes('a_copy_jpg'));
+    expect(body.verification).toMatchObject({ status: 'done', verified: 1 });
+    expect((body.verification as unknown as { fromShortlist: number }).fromShortlist).toBeGreaterThanOrEqual(1);
+    expect(body.matches[0]).toMatchObject({ id: 'a', verification: { status: 'verified' } });
+    expect(body.verdict).toBe('copy');
   });
 });

@@ -83,7 +83,8 @@ app.post('/v1/search', async (c) => {
   const depth = Math.max(topK, Number(c.env.VERIFY_MAX_CANDIDATES) || 10);
   // The RPC stub types `unknown` metadata as unserializable; the values are plain JSON.
   const hits = (await store(c.env).search(fp.packed, namespace, depth)) as unknown as SearchHit[];
-  const checked = await verifyHits(c.env, namespace, bytes, hits, verify === 'true');
+  const scoreIds = async (ids: string[]) => (await store(c.env).scoreIds(fp.packed, namespace, ids)) as unknown as SearchHit[];
+  const checked = await verifyHits(c.env, namespace, bytes, hits, verify === 'true', scoreIds);
   const fusion = createEdgePipeline().fusion;
   const best = checked.hits[0]?.score ?? 0;
   return c.json({

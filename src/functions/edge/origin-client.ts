@@ -5,6 +5,7 @@
  * broken the edge still answers from its global signals and says why verification is missing.
  */
 import { DEFAULT_RERANK, type Geometry, type RerankOptions } from '../../core/verify/rerank.ts';
+import { DEFAULT_BOW_SHORTLIST } from '../../core/verify/shortlist.ts';
 
 export interface OriginEnv {
   ORIGIN?: Fetcher;
@@ -13,6 +14,7 @@ export interface OriginEnv {
   VERIFY_MAX_SCORE?: string;
   VERIFY_MAX_CANDIDATES?: string;
   VERIFY_TIMEOUT_MS?: string;
+  VERIFY_BOW_CANDIDATES?: string;
 }
 
 export type OriginOutcome<T> =
@@ -22,6 +24,8 @@ export type OriginOutcome<T> =
 export interface PairOutcome {
   id: string;
   status: 'verified' | 'rejected' | 'missing';
+  /** 'bow': a candidate the origin added from its BoW shortlist. */
+  source: 'candidate' | 'bow';
   geometry?: Geometry;
   ms?: number;
 }
@@ -31,6 +35,11 @@ const DEFAULT_TIMEOUT_MS = 3000;
 function num(v: string | undefined, fallback: number): number {
   const n = Number(v);
   return v !== undefined && v !== '' && Number.isFinite(n) ? n : fallback;
+}
+
+/** Extra candidates the origin may add from its BoW shortlist, per search. */
+export function bowCandidates(env: OriginEnv): number {
+  return num(env.VERIFY_BOW_CANDIDATES, DEFAULT_BOW_SHORTLIST.candidates);
 }
 
 export function verifyBand(env: OriginEnv): RerankOptions {
@@ -62,14 +71,18 @@ export class OriginClient {
     return this.call<{ deleted: boolean }>(`/v1/features/${id}?namespace=${namespace}`, { method: 'DELETE' }, [404]);
   }
 
-  async verify(namespace: string, image: Uint8Array, ids: string[]): Promise<OriginOutcome<PairOutcome[]>> {
+  async verify(namespace: string, image: Uint8Array, ids: string[], shortlist = 0): Promise<OriginOutcome<PairOutcome[]>> {
     const form = new FormData();
     form.set('namespace', namespace);
     form.set('candidates', JSON.stringify(ids));
+    form.set('shortlist', String(shortlist));
     form.set('image', new Blob([image]), 'query');
-    const r = await this.call<{ results: (Geometry & { id: string; status: PairOutcome['status']; ms?: number })[] }>('/v1/verify', { method: 'POST', body: form });
+    type Result = Geometry & { id: string; status: PairOutcome['status']; source?: PairOutcome['source']; ms?: number; bowScore?: number };
+    const r = await this.call<{ results: Result[] }>('/v1/verify', { method: 'POST', body: form });
     if (r.status !== 'ok') return r;
-    const value = r.value.results.map(({ id, status, ms, ...g }) => ({ id, status, ms, geometry: status === 'missing' ? undefined : g }));
+    const value = r.value.results.map(({ id, status, ms, source, bowScore: _, ...g }) => ({
+      id, status, ms, source: source ?? 'candidate', geometry: status === 'missing' ? undefined : g,
+    }));
     return { ...r, value };
   }
 

@@ -94,6 +94,11 @@ export class CatalogStore extends DurableObject<Env> {
     return this.catalog.search(this.decode(fingerprint), { namespace, topK });
   }
 
+  /** Fused hits for given ids (references the origin's BoW shortlist found), best first. */
+  async scoreIds(fingerprint: Uint8Array, namespace: string, ids: string[]): Promise<SearchHit[]> {
+    return this.catalog.scoreIds(this.decode(fingerprint), ids, { namespace });
+  }
+
   async get(namespace: string, id: string): Promise<StoredImageInfo | null> {
     const rows = [...this.sql.exec('SELECT * FROM images WHERE ns = ? AND id = ?', namespace, id)];
     if (!rows.length) return null;

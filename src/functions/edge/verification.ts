@@ -5,7 +5,7 @@
  */
 import type { SearchHit } from '../../core/index/catalog.ts';
 import { applyGeometry, selectForVerification, type Geometry } from '../../core/verify/rerank.ts';
-import { OriginClient, verifyBand, type OriginEnv, type PairOutcome } from './origin-client.ts';
+import { bowCandidates, OriginClient, verifyBand, type OriginEnv, type PairOutcome } from './origin-client.ts';
 
 export type MatchVerification =
   | { status: 'verified' | 'rejected'; inliers: number; inlierRatio: number; overlap: { query: number; reference: number }; mirrored: boolean; transform: number[] | null; ms?: number }
@@ -19,6 +19,8 @@ export interface VerificationSummary {
   band: { minScore: number; maxScore: number; maxCandidates: number };
   checked: number;
   verified: number;
+  /** Of those checked, how many the origin's BoW shortlist added. */
+  fromShortlist: number;
   ms: number;
 }
 
@@ -36,36 +38,48 @@ function describePair(p: PairOutcome): MatchVerification {
   };
 }
 
+/** Fused scores for references the origin added (its BoW shortlist), from the catalog. */
+export type ScoreIds = (ids: string[]) => Promise<SearchHit[]>;
+
 export async function verifyHits(
   env: OriginEnv,
   namespace: string,
   image: Uint8Array,
   hits: SearchHit[],
   wanted: boolean,
+  scoreIds: ScoreIds,
 ): Promise<{ hits: VerifiedHit[]; verification: VerificationSummary }> {
   const band = verifyBand(env);
+  const shortlist = bowCandidates(env);
   const summary: VerificationSummary = {
-    status: 'skipped', band: { minScore: band.minScore, maxScore: band.maxScore, maxCandidates: band.maxCandidates }, checked: 0, verified: 0, ms: 0,
+    status: 'skipped', band: { minScore: band.minScore, maxScore: band.maxScore, maxCandidates: band.maxCandidates }, checked: 0, verified: 0, fromShortlist: 0, ms: 0,
   };
   const ids = selectForVerification(hits, band);
   const unchecked = (status: MatchVerification['status']) =>
     hits.map((h) => ({ ...h, verification: { status: ids.includes(h.id) ? status : 'not_checked' } as MatchVerification }));
   if (!wanted) return { hits: unchecked('not_checked'), verification: { ...summary, reason: 'verify=false' } };
-  if (!ids.length) return { hits: unchecked('not_checked'), verification: { ...summary, reason: 'no candidate in the verification band' } };
+  if (!ids.length && !shortlist) return { hits: unchecked('not_checked'), verification: { ...summary, reason: 'no candidate in the verification band' } };
   const origin = new OriginClient(env);
-  const r = await origin.verify(namespace, image, ids);
+  const r = await origin.verify(namespace, image, ids, shortlist);
   if (r.status !== 'ok') {
     return { hits: unchecked('unavailable'), verification: { ...summary, status: r.status, reason: r.reason, ms: r.ms } };
   }
   const pairs = new Map(r.value.map((p) => [p.id, p]));
   const geometry = new Map<string, Geometry>();
   for (const p of r.value) if (p.geometry) geometry.set(p.id, p.geometry);
-  const merged = applyGeometry(hits, geometry, band).map((h) => {
+  // References only the BoW shortlist found: fused-score them, then the geometry decides.
+  const known = new Set(hits.map((h) => h.id));
+  const added = r.value.filter((p) => p.source === 'bow' && !known.has(p.id)).map((p) => p.id);
+  const extras = added.length ? await scoreIds(added) : [];
+  const merged = applyGeometry([...hits, ...extras], geometry, band).map((h) => {
     const p = pairs.get(h.id);
     return { ...h, verification: p ? describePair(p) : ({ status: 'not_checked' } as MatchVerification) };
   });
   return {
     hits: merged,
-    verification: { ...summary, status: 'done', checked: geometry.size, verified: r.value.filter((p) => p.status === 'verified').length, ms: r.ms },
+    verification: {
+      ...summary, status: 'done', checked: geometry.size, verified: r.value.filter((p) => p.status === 'verified').length,
+      fromShortlist: r.value.filter((p) => p.source === 'bow').length, ms: r.ms,
+    },
   };
 }

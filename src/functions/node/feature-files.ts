@@ -64,6 +64,12 @@ export class FileFeatureStore implements FeatureStore {
     return true;
   }
 
+  async *list() {
+    for (const namespace of readdirSync(this.dir)) {
+      for (const f of readdirSync(join(this.dir, namespace))) if (f.endsWith('.cclf')) yield { namespace, id: f.slice(0, -5) };
+    }
+  }
+
   async stats() {
     return { images: this.images, bytes: this.bytes, backend: `files:${this.dir}` };
   }

@@ -2,7 +2,11 @@
  * Runs the origin app on Node (@hono/node-server) with features in files: what `npm start` starts
  * beside the edge, and what the tests start to check the edge against a real origin.
  */
+import { readFileSync } from 'node:fs';
 import { serve, type ServerType } from '@hono/node-server';
+import { Vocabulary } from '../../core/local/index.ts';
+import { DEFAULT_BOW_SHORTLIST } from '../../core/verify/shortlist.ts';
+import { BowShortlist } from '../origin/bow-shortlist.ts';
 import { createOriginApp } from '../origin/app.ts';
 import { initNodeCodecs } from './codecs.ts';
 import { FileFeatureStore } from './feature-files.ts';
@@ -18,11 +22,19 @@ export interface OriginServerOptions {
   port?: number;
   host?: string;
   cacheBytes?: number;
+  /** The ORB vocabulary of the BoW shortlist (default models/orb-vocab.bin). */
+  vocabulary?: string;
 }
+
+const DEFAULT_VOCABULARY = new URL('../../../models/orb-vocab.bin', import.meta.url);
 
 export async function startOriginServer(o: OriginServerOptions): Promise<OriginServer> {
   const kernel = await loadNearestKernel();
-  const app = createOriginApp({ store: new FileFeatureStore(o.dir), initCodecs: initNodeCodecs, cacheBytes: o.cacheBytes, verify: { match: { kernel } } });
+  const vocabulary = Vocabulary.fromBytes(new Uint8Array(readFileSync(o.vocabulary ?? DEFAULT_VOCABULARY)));
+  const app = createOriginApp({
+    store: new FileFeatureStore(o.dir), initCodecs: initNodeCodecs, cacheBytes: o.cacheBytes, verify: { match: { kernel } },
+    shortlist: new BowShortlist(vocabulary, DEFAULT_BOW_SHORTLIST.maxSignatureDistance),
+  });
   const host = o.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
     let server: ServerType;

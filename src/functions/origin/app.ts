@@ -12,6 +12,7 @@ import { localFeaturesFromBytes } from '../../core/pipeline.ts';
 import { checkPair, type Geometry, type QueryFeatures } from '../../core/verify/rerank.ts';
 import { ApiError } from '../http/errors.ts';
 import { checkedId, checkedNamespace, fileField, installErrorHandlers, namespaceOf, readForm, readUpload, textField, validId } from '../http/request.ts';
+import type { BowShortlist } from './bow-shortlist.ts';
 import { FeatureCache, type FeatureStore } from './feature-store.ts';
 
 export interface OriginOptions {
@@ -23,6 +24,8 @@ export interface OriginOptions {
   cacheBytes?: number;
   /** Matcher and RANSAC settings, e.g. `{ match: { kernel } }` with the WASM SIMD kernel. */
   verify?: VerifyOptions;
+  /** The BoW index that adds crop-proof candidates (rebuilt from the store on start when it can list). */
+  shortlist?: BowShortlist;
 }
 
 /** Most candidates one verify call may name: a query's shortlist, not a scan. */
@@ -34,6 +37,9 @@ export type PairStatus = 'verified' | 'rejected' | 'missing';
 export interface PairResult extends Partial<Geometry> {
   id: string;
   status: PairStatus;
+  /** 'candidate': named by the caller; 'bow': added from the BoW shortlist (with its bowScore). */
+  source: 'candidate' | 'bow';
+  bowScore?: number;
   /** Milliseconds of matching + RANSAC for this pair (mirror retry included). */
   ms?: number;
 }
@@ -56,8 +62,13 @@ export function createOriginApp(o: OriginOptions): Hono {
   const limits = o.limits ?? DEFAULT_LIMITS;
   const cache = new FeatureCache(o.store, o.cacheBytes);
   const times = new PairTimes();
+  const ready = rebuildShortlist(o.store, cache, o.shortlist);
   const app = new Hono();
   installErrorHandlers(app);
+  app.use('/v1/*', async (_c, next) => {
+    await ready;
+    await next();
+  });
 
   app.get('/health', (c) => c.json({ ok: true, service: 'copycat-origin' }));
 
@@ -66,6 +77,7 @@ export function createOriginApp(o: OriginOptions): Hono {
       store: await o.store.stats(),
       cache: { bytes: cache.cachedBytes, maxBytes: cache.maxBytes, hits: cache.hits, misses: cache.misses },
       verify: times.summary(),
+      shortlist: o.shortlist ? { references: o.shortlist.size, vocabulary: o.shortlist.vocabulary.describe() } : null,
     }),
   );
 
@@ -78,6 +90,7 @@ export function createOriginApp(o: OriginOptions): Hono {
     const q = await localFeaturesFromBytes(bytes, limits, 'ref');
     const packed = serializeLocalFeatures(q.features);
     await cache.put(namespace, id, packed, q.features);
+    o.shortlist?.add(namespace, id, q.features);
     return c.json({ id, namespace, keypoints: q.features.count, bytes: packed.length, width: q.width, height: q.height, tookMs: Date.now() - t0 }, 201);
   });
 
@@ -92,26 +105,30 @@ export function createOriginApp(o: OriginOptions): Hono {
   app.delete('/v1/features/:id', async (c) => {
     const id = checkedId(c);
     const namespace = namespaceOf(c);
+    o.shortlist?.remove(namespace, id);
     if (!(await cache.delete(namespace, id))) throw new ApiError(404, 'not_found', `no local features for ${namespace}/${id}`);
     return c.json({ id, namespace, deleted: true });
   });
 
   app.post('/v1/verify', async (c) => {
     const t0 = Date.now();
-    const { namespace, candidates, query, extractMs } = await readVerifyRequest(c, limits, o.initCodecs);
+    const { namespace, candidates, query, extractMs, shortlist } = await readVerifyRequest(c, limits, o.initCodecs);
+    const bow = o.shortlist?.search(namespace, query.features, shortlist, new Set(candidates)) ?? [];
     const results: PairResult[] = [];
-    for (const id of candidates) {
+    const check = async (id: string, source: PairResult['source'], bowScore?: number) => {
       const ref = await cache.get(namespace, id);
       if (!ref) {
-        results.push({ id, status: 'missing' });
-        continue;
+        results.push({ id, source, status: 'missing' });
+        return;
       }
       const t = performance.now();
       const g = checkPair(query, ref, o.verify);
       const ms = performance.now() - t;
       times.add(ms);
-      results.push({ id, status: g.verified ? 'verified' : 'rejected', ...g, ms: round(ms) });
-    }
+      results.push({ id, source, bowScore, status: g.verified ? 'verified' : 'rejected', ...g, ms: round(ms) });
+    };
+    for (const id of candidates) await check(id, 'candidate');
+    for (const h of bow) await check(h.id, 'bow', h.score);
     return c.json({
       namespace,
       query: { keypoints: query.features.count, extractMs: round(extractMs) },
@@ -131,6 +148,7 @@ function round(ms: number): number {
  * A verify request is multipart: `candidates` (a JSON array of ids), an optional `namespace`
  * field (or query parameter), and either the query `image` or its serialized local `features`
  * (plus `mirrored`, the features of its mirror image), for callers that extract them themselves.
+ * `shortlist` (default 0) asks for that many extra candidates from the BoW index.
  */
 async function readVerifyRequest(c: Context, limits: DecodeLimits, initCodecs: () => Promise<void>) {
   if (!(c.req.header('content-type') ?? '').startsWith('multipart/form-data')) {
@@ -139,6 +157,7 @@ async function readVerifyRequest(c: Context, limits: DecodeLimits, initCodecs: (
   const form = await readForm(c);
   const namespace = checkedNamespace((await textField(form, 'namespace')) ?? c.req.query('namespace') ?? 'default');
   const candidates = parseCandidates(await textField(form, 'candidates'));
+  const shortlist = parseShortlist(await textField(form, 'shortlist'));
   const t = performance.now();
   let query: QueryFeatures;
   const image = await fileField(form, 'image', limits.maxBytes);
@@ -152,7 +171,25 @@ async function readVerifyRequest(c: Context, limits: DecodeLimits, initCodecs: (
     query = { features: parseFeatures(features, 'features') };
     if (mirrored) query.mirrored = parseFeatures(mirrored, 'mirrored');
   }
-  return { namespace, candidates, query, extractMs: performance.now() - t };
+  return { namespace, candidates, query, shortlist, extractMs: performance.now() - t };
+}
+
+function parseShortlist(text: string | null): number {
+  if (text === null) return 0;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_VERIFY_CANDIDATES) {
+    throw new ApiError(400, 'bad_shortlist', `shortlist must be an integer from 0 to ${MAX_VERIFY_CANDIDATES}`);
+  }
+  return n;
+}
+
+/** Puts every stored reference into the BoW index (and so the cache) before the first request. */
+async function rebuildShortlist(store: FeatureStore, cache: FeatureCache, shortlist?: BowShortlist): Promise<void> {
+  if (!shortlist || !store.list) return;
+  for await (const { namespace, id } of store.list()) {
+    const f = await cache.get(namespace, id);
+    if (f) shortlist.add(namespace, id, f);
+  }
 }
 
 function parseCandidates(text: string | null): string[] {

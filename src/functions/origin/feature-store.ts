@@ -14,6 +14,8 @@ export interface FeatureStore {
   delete(namespace: string, id: string): Promise<boolean>;
   /** Counts, where the backend can give them cheaply. */
   stats(): Promise<{ images: number | null; bytes: number | null; backend: string }>;
+  /** Every stored reference, where the backend can list them (to rebuild in-memory indexes on start). */
+  list?(): AsyncIterable<{ namespace: string; id: string }>;
 }
 
 export class MemoryFeatureStore implements FeatureStore {
@@ -27,6 +29,12 @@ export class MemoryFeatureStore implements FeatureStore {
   }
   async delete(namespace: string, id: string) {
     return this.rows.delete(`${namespace}/${id}`);
+  }
+  async *list() {
+    for (const key of [...this.rows.keys()]) {
+      const cut = key.indexOf('/');
+      yield { namespace: key.slice(0, cut), id: key.slice(cut + 1) };
+    }
   }
   async stats() {
     let bytes = 0;
