@@ -9,7 +9,7 @@ import { localFeaturesFromBytes } from '../../src/core/pipeline.ts';
 import { initNodeCodecs } from '../../src/functions/node/codecs.ts';
 import { FileFeatureStore } from '../../src/functions/node/feature-files.ts';
 import { createOriginApp, MAX_VERIFY_CANDIDATES } from '../../src/functions/origin/app.ts';
-import { MemoryFeatureStore, type FeatureStore } from '../../src/functions/origin/feature-store.ts';
+import { FeatureCache, MemoryFeatureStore, type FeatureStore } from '../../src/functions/origin/feature-store.ts';
 import { buildFixtures, type FixtureSet } from '../support/fixtures.ts';
 
 let fx: FixtureSet;
@@ -113,6 +113,22 @@ describe('origin', () => {
     }
     const none = (await (await verify(first, { candidates: '[]', image: new Blob([bytes('a_copy_jpg')]) })).json()) as VerifyBody;
     expect(none.results).toEqual([]);
+  });
+
+  it('keeps the decoded-features cache within its byte budget, least recently used out first', async () => {
+    await initNodeCodecs();
+    const f = (await localFeaturesFromBytes(bytes('a_jpg'))).features;
+    const packed = serializeLocalFeatures(f);
+    const store = new MemoryFeatureStore();
+    const cache = new FeatureCache(store, packed.length * 2.5);
+    for (const id of ['x', 'y', 'z']) await cache.put('n', id, packed, f);
+    expect(cache.cachedBytes).toBe(packed.length * 2);
+    const misses = cache.misses;
+    await cache.get('n', 'z');
+    expect(cache.misses).toBe(misses);
+    expect(await cache.get('n', 'x')).not.toBeNull();
+    expect(cache.misses).toBe(misses + 1);
+    expect(cache.cachedBytes).toBeLessThanOrEqual(packed.length * 2.5);
   });
 
   it('answers bad requests with 4xx JSON errors', async () => {
