@@ -11,12 +11,13 @@ export default defineConfig({
           name: 'node',
           include: ['test/node/**/*.test.ts'],
           environment: 'node',
+          env: { LOG_REQUESTS: 'false' },
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },
       },
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' } })],
+        plugins: [cloudflareTest({ wrangler: { configPath: './wrangler.toml' }, miniflare: { bindings: { LOG_REQUESTS: 'false' } } })],
         test: {
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],

@@ -149,6 +149,15 @@ describe('origin', () => {
     expect(await errorCode(await app.request('/v1/nothing'))).toBe('not_found');
   });
 
+  it('tags every response with a request id, echoing a sane incoming one', async () => {
+    const app = origin();
+    const mine = await app.request('/v1/features/nope', { headers: { 'x-request-id': 'upload-42' } });
+    expect(mine.headers.get('x-request-id')).toBe('upload-42');
+    expect(((await mine.json()) as { error: { requestId: string } }).error.requestId).toBe('upload-42');
+    const fresh = await app.request('/health', { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('keeps features in files that a restarted origin reads back, replacing them atomically', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'copycat-origin-'));
     const first = origin(new FileFeatureStore(dir));

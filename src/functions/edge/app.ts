@@ -26,7 +26,7 @@ export interface Env extends OriginEnv {
 type AppEnv = { Bindings: Env };
 
 export const app = new Hono<AppEnv>();
-installErrorHandlers(app);
+installErrorHandlers(app, 'edge');
 
 function limitsOf(env: Env): DecodeLimits {
   return {

@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ImageInputError } from '../../core/image/types.ts';
+import { requestIdOf } from './request-id.ts';
 
 export class ApiError extends Error {
   constructor(readonly status: ContentfulStatusCode, readonly code: string, message: string) {
@@ -25,5 +26,6 @@ export function toApiError(err: unknown): ApiError {
 }
 
 export function errorResponse(c: Context, err: ApiError): Response {
-  return c.json({ error: { code: err.code, message: err.message } }, err.status);
+  const requestId = requestIdOf(c);
+  return c.json({ error: { code: err.code, message: err.message, ...(requestId ? { requestId } : {}) } }, err.status);
 }

@@ -6,6 +6,7 @@ import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Metadata } from '../../core/index/vector-index.ts';
 import { ApiError, errorResponse, toApiError } from './errors.ts';
+import { requestIdOf, requestIds } from './request-id.ts';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const NS_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -93,14 +94,15 @@ function parseMetadata(text: string): Metadata {
   return v as Metadata;
 }
 
-/** JSON errors for every failure and unknown route; 5xx are logged, never leaked. */
-export function installErrorHandlers(app: Hono<any>): void {
+/** Request ids and logs, JSON errors for every failure and unknown route; 5xx are logged, never leaked. */
+export function installErrorHandlers(app: Hono<any>, service: string): void {
+  app.use('*', requestIds(service));
   app.onError((err, c) => {
     if (err instanceof HTTPException && err.status < 500) {
       return errorResponse(c, new ApiError(err.status as 400, 'bad_request', err.message || 'bad request'));
     }
     const api = toApiError(err);
-    if (api.status >= 500) console.error(JSON.stringify({ level: 'error', path: c.req.path, error: String(err) }));
+    if (api.status >= 500) console.error(JSON.stringify({ level: 'error', requestId: requestIdOf(c), path: c.req.path, error: String(err) }));
     return errorResponse(c, api);
   });
   app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`)));

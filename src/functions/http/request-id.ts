@@ -1,0 +1,33 @@
+/**
+ * Every request gets an id (the caller's `x-request-id` when it is a sane token, else a fresh
+ * UUID), echoed in the response header and in error bodies, and one structured JSON log line:
+ * what a platform's on-call needs to find one upload in our logs.
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+
+const ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export type RequestIdVariables = { requestId: string };
+
+export function requestIdOf(c: Context): string | undefined {
+  return (c.get as (k: string) => string | undefined)('requestId');
+}
+
+/** `LOG_REQUESTS=false` in the environment (Worker vars or process env) silences the log lines. */
+function quiet(c: Context): boolean {
+  const env = c.env as Record<string, unknown> | undefined;
+  const flag = env?.LOG_REQUESTS ?? (globalThis as { process?: { env?: Record<string, string> } }).process?.env?.LOG_REQUESTS;
+  return flag === 'false';
+}
+
+export function requestIds(service: string, log: (line: string) => void = console.log): MiddlewareHandler {
+  return async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const id = incoming && ID_RE.test(incoming) ? incoming : crypto.randomUUID();
+    (c.set as (k: string, v: string) => void)('requestId', id);
+    const t0 = Date.now();
+    await next();
+    c.res.headers.set('x-request-id', id);
+    if (!quiet(c)) log(JSON.stringify({ level: c.res.status >= 500 ? 'error' : 'info', service, requestId: id, method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - t0 }));
+  };
+}
