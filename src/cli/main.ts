@@ -2,7 +2,7 @@
  * `copycat` command line: the same core as the Worker, run in Node for bulk indexing, the
  * dataset/query -> submit.csv job, fingerprints and benchmarks. Exit code 2 on usage errors.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluate, parseCsv, type TruthRow } from '../core/eval/metrics.ts';
@@ -14,7 +14,10 @@ import { Progress } from './progress.ts';
 import { createPipeline, DEFAULT_SIGNALS, type PipelineOptions } from './runtime.ts';
 import { timeRuntimes } from './timing.ts';
 import { buildPack } from './build-pack.ts';
+import { buildVocab } from './build-vocab.ts';
 import { formatMetrics } from './report.ts';
+import { Vocabulary } from '../core/local/vocab.ts';
+import { ROOT } from './devserver.ts';
 
 const USAGE = `copycat <command> [options]
 
@@ -27,6 +30,9 @@ const USAGE = `copycat <command> [options]
   build-pack <train-images-dir> --model <config.json> --out <pack.bin> [--limit 6000] [--pca-dim 256] [--m 32]
              [--background 2000] [--k 10] [--beta 1] [--seed 1]
                                                     learn PCA-whitening, PQ and the background set for a model
+  build-vocab <train-images-dir> --out <vocab.bin> [--limit 2000] [--max-descriptors 500000] [--branching 32]
+              [--depth 3] [--check 400] [--seed 1]
+                                                    learn the ORB visual vocabulary of the --verify BoW shortlist
   timing <dir...> [--limit N]                       fingerprint time per image, Node vs workerd (wrangler dev)
   bench --refs <dir> --queries <dir> --truth <truth.csv> [--top 10] [--signals a,b] [--out preds.csv]
                                                     predict + metrics (same as bench/score.py) + timing
@@ -34,7 +40,9 @@ const USAGE = `copycat <command> [options]
 signals: pdq, hist_hsv, hist_gray, embed (default: ${DEFAULT_SIGNALS.join(',')}, fused)
 --model <config.json>: the ONNX encoder behind "embed" (default models/copy-desc.json)
 --flat-index: exact float shortlists instead of PQ codes; --beta <b>: override the descriptor's
-score normalisation (0 = whitening only). Both exist to measure what each piece is worth.`;
+score normalisation (0 = whitening only). Both exist to measure what each piece is worth.
+--verify also checks the best references of a BoW shortlist over ORB features (vocabulary
+--vocab, default models/orb-vocab.bin); --no-bow checks the global candidates only.`;
 
 class UsageError extends Error {}
 
@@ -66,6 +74,7 @@ async function main(argv: string[]): Promise<void> {
       truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
       'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'flat-index': { type: 'boolean' }, verify: { type: 'boolean' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
+      'max-descriptors': { type: 'string' }, vocab: { type: 'string' }, 'no-bow': { type: 'boolean' }, branching: { type: 'string' }, depth: { type: 'string' }, check: { type: 'string' },
     },
   });
   const top = o.top ? Number(o.top) : 10;
@@ -74,7 +83,7 @@ async function main(argv: string[]): Promise<void> {
     case 'index': return cmdIndex(need(positionals[0], '<refs-dir>'), need(o.db, '--db'), signalsOf(o.signals), pipelineOptions(o));
     case 'predict': {
       const p = await createPipeline(signalsOf(o.signals), pipelineOptions(o));
-      const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'], verify: Boolean(o.verify) });
+      const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'], verify: Boolean(o.verify), vocabulary: vocabularyFor(o) });
       writeFileSync(need(o.out, '--out'), 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
       reportFailures(r.failures);
       console.error(`wrote ${r.rows.length} rows to ${o.out}`);
@@ -99,6 +108,16 @@ async function main(argv: string[]): Promise<void> {
       console.log(JSON.stringify(r));
       return;
     }
+    case 'build-vocab': {
+      const num = (v: string | undefined, d: number) => (v === undefined ? d : Number(v));
+      const r = await buildVocab({
+        images: need(positionals[0], '<train-images-dir>'), out: need(o.out, '--out'), limit: num(o.limit, 2000),
+        maxDescriptors: num(o['max-descriptors'], 500_000), branching: num(o.branching, 32), depth: num(o.depth, 3),
+        seed: num(o.seed, 1), check: num(o.check, 400),
+      });
+      console.log(JSON.stringify(r));
+      return;
+    }
     case 'timing': {
       if (!positionals.length) throw new UsageError('timing needs at least one image directory');
       const r = await timeRuntimes(await createPipeline(signalsOf(o.signals), pipelineOptions(o)), positionals, o.limit ? Number(o.limit) : 1000);
@@ -106,7 +125,7 @@ async function main(argv: string[]): Promise<void> {
       console.log(JSON.stringify(r));
       return;
     }
-    case 'bench': return cmdBench(o as Record<string, string | undefined> & { verify?: boolean }, top);
+    case 'bench': return cmdBench(o as Record<string, string | undefined> & { verify?: boolean; 'no-bow'?: boolean }, top);
     case undefined: case 'help': case '--help': console.log(USAGE); return;
     default: throw new UsageError(`unknown command "${cmd}"`);
   }
@@ -157,10 +176,10 @@ async function cmdFingerprint(files: string[], names: string[], po: PipelineOpti
   if (failed) process.exitCode = 1;
 }
 
-async function cmdBench(o: Record<string, string | undefined> & { verify?: boolean }, top: number): Promise<void> {
+async function cmdBench(o: Record<string, string | undefined> & { verify?: boolean; 'no-bow'?: boolean }, top: number): Promise<void> {
   const truth = parseCsv(readFileSync(need(o.truth, '--truth'), 'utf8')) as unknown as TruthRow[];
   const p = await createPipeline(signalsOf(o.signals), pipelineOptions(o));
-  const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'], verify: Boolean(o.verify) });
+  const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'], verify: Boolean(o.verify), vocabulary: vocabularyFor(o) });
   if (o.out) writeFileSync(o.out, 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
   const preds = r.rows.map((x) => ({ query: x.query, source: x.source, score: Number(x.score.toFixed(6)) }));
   const m = evaluate(truth, preds, o.threshold !== undefined ? Number(o.threshold) : p.fusion.copyThreshold);
@@ -168,6 +187,7 @@ async function cmdBench(o: Record<string, string | undefined> & { verify?: boole
   console.log(formatMetrics(m));
   const timing = {
     fingerprint_ms_median: median(r.fingerprintMs), search_ms_median: median(r.searchMs), images: r.fingerprintMs.length,
+    ...(r.bowMs.length ? { bow_ms_per_query_median: median(r.bowMs) } : {}),
     ...(o.verify ? { verify_ms_per_query_median: median(r.verifyMs), verify_pairs: r.pairsChecked, verify_ms_per_pair: r.verifyMs.reduce((a, b) => a + b, 0) / Math.max(1, r.pairsChecked) } : {}),
   };
   console.log(`time per image: fingerprint (decode + signals) median ${timing.fingerprint_ms_median.toFixed(1)} ms, search median ${timing.search_ms_median.toFixed(2)} ms over ${timing.images} images`);
@@ -176,6 +196,17 @@ async function cmdBench(o: Record<string, string | undefined> & { verify?: boole
     uAP: m.microAP, recall_at_p90: m.recallAtP90, threshold_at_p90: Number.isFinite(m.thresholdAtP90) ? m.thresholdAtP90 : null,
     distractor_fpr_at_p90: m.distractorFprAtP90, at_threshold: m.atThreshold, ...timing,
   }));
+}
+
+/** The BoW shortlist's vocabulary when --verify wants it; without the file, --verify checks global candidates only. */
+function vocabularyFor(o: { verify?: boolean; vocab?: string; 'no-bow'?: boolean }): Vocabulary | undefined {
+  if (!o.verify || o['no-bow']) return undefined;
+  const path = o.vocab ?? `${ROOT}models/orb-vocab.bin`;
+  if (!existsSync(path)) {
+    console.error(`copycat: warning: no vocabulary at ${path}; --verify checks the global candidates only`);
+    return undefined;
+  }
+  return Vocabulary.fromBytes(new Uint8Array(readFileSync(path)));
 }
 
 function reportFailures(failures: { file: string; error: string }[]): void {

@@ -5,8 +5,11 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { Catalog } from '../core/index/catalog.ts';
 import type { LocalFeatures } from '../core/local/index.ts';
+import { bagOf, InvertedIndex } from '../core/local/bow.ts';
+import type { Vocabulary } from '../core/local/vocab.ts';
 import type { LocalMode } from '../core/pipeline.ts';
 import { rerank } from '../core/verify/rerank.ts';
+import { DEFAULT_BOW_SHORTLIST, extraCandidates, mergeChecked } from '../core/verify/shortlist.ts';
 import { idOf, listImages } from './files.ts';
 import { Progress } from './progress.ts';
 import type { Pipeline } from './runtime.ts';
@@ -19,6 +22,8 @@ export interface PredictResult {
   verifyMs: number[];
   /** Candidate pairs checked. */
   pairsChecked: number;
+  /** With a vocabulary: milliseconds per query to quantise its features and search the BoW index. */
+  bowMs: number[];
   /** Decode + fingerprint milliseconds per image, refs and queries together. */
   fingerprintMs: number[];
   searchMs: number[];
@@ -34,6 +39,8 @@ export interface PredictOptions {
   dumpCandidates?: string;
   /** Re-rank the close candidates with local features and RANSAC (the origin's check). */
   verify?: boolean;
+  /** With verify: also check the best references of a BoW shortlist over the ORB features. */
+  vocabulary?: Vocabulary;
 }
 
 export async function runPredict(p: Pipeline, o: PredictOptions): Promise<PredictResult> {
@@ -41,7 +48,9 @@ export async function runPredict(p: Pipeline, o: PredictOptions): Promise<Predic
   const queryFiles = listImages(o.queries);
   if (!refFiles.length) throw new Error(`no JPEG, PNG or WebP images in ${o.refs}`);
   const catalog = new Catalog(p.signals, p.fusion, p.indexFactory);
-  const res: PredictResult = { rows: [], fingerprintMs: [], searchMs: [], failures: [], verifyMs: [], pairsChecked: 0 };
+  const res: PredictResult = { rows: [], fingerprintMs: [], searchMs: [], failures: [], verifyMs: [], pairsChecked: 0, bowMs: [] };
+  const vocab = o.verify ? o.vocabulary : undefined;
+  const bow = vocab && new InvertedIndex(vocab.size);
   const fileOf = new Map<string, string>();
   const refLocal = new Map<string, LocalFeatures>();
   const bar = new Progress('index ', refFiles.length, o.quiet);
@@ -50,6 +59,7 @@ export async function runPredict(p: Pipeline, o: PredictOptions): Promise<Predic
     if (r) {
       const fp = r.fingerprint;
       if (r.local) refLocal.set(idOf(f), r.local.features);
+      if (r.local && bow) bow.add(idOf(f), bagOf(vocab.quantize(r.local.features.descriptors), r.local.features.descriptors));
       await catalog.add({ id: idOf(f), namespace: 'default', fingerprint: fp });
       fileOf.set(idOf(f), f);
     }
@@ -66,7 +76,15 @@ export async function runPredict(p: Pipeline, o: PredictOptions): Promise<Predic
       res.searchMs.push(performance.now() - t0);
       if (r.local) {
         const t1 = performance.now();
-        const checked = rerank(hits, r.local, (id) => refLocal.get(id));
+        let checked = rerank(hits, r.local, (id) => refLocal.get(id));
+        if (bow) {
+          const t2 = performance.now();
+          const d = r.local.features.descriptors;
+          const bowHits = bow.search(bagOf(vocab.quantize(d), d), { topK: DEFAULT_BOW_SHORTLIST.candidates, maxSignatureDistance: DEFAULT_BOW_SHORTLIST.maxSignatureDistance });
+          res.bowMs.push(performance.now() - t2);
+          const extras = await catalog.scoreIds(r.fingerprint, extraCandidates(checked, bowHits, DEFAULT_BOW_SHORTLIST.candidates));
+          checked = mergeChecked(checked, extras, r.local, (id) => refLocal.get(id));
+        }
         res.verifyMs.push(performance.now() - t1);
         res.pairsChecked += checked.filter((h) => h.geometry).length;
         hits = checked;

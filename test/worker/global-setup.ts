@@ -20,6 +20,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('fixtures', fixtures);
   // A real origin on loopback for the edge to call, and one that accepts connections but never
   // answers, for the timeout path.
+  process.env.LOG_REQUESTS = 'false';
   const origin = await startOriginServer({ dir: mkdtempSync(join(tmpdir(), 'copycat-origin-')) });
   const silent = createServer(() => {});
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));

@@ -2,8 +2,9 @@
  * Local features and geometric verification for origin checks: ORB keypoints, exact and LSH
  * matching of their binary descriptors, optional learned descriptors at the same keypoints
  * (patch-desc, matched by L2), RANSAC homography / affine / similarity fits and the pairwise
- * verdict built from them. Pure TypeScript on typed arrays (Workers forbid native OpenCV and
- * threads), deterministic for a given input and seed.
+ * verdict built from them, and the bag-of-words shortlist (vocabulary tree, inverted index) that
+ * finds candidates for them where global signals fail. Pure TypeScript on typed arrays (Workers
+ * forbid native OpenCV and threads), deterministic for a given input and seed.
  */
 export {
   extractOrb,
@@ -51,3 +52,5 @@ export {
   type LearnedFeatures,
 } from './patch-desc.ts';
 export { toGray, grayWithin, resizePlane, gaussianBlur, buildPyramid, type PyramidLevel } from './pyramid.ts';
+export { Vocabulary, trainVocabulary, type VocabularyOptions } from './vocab.ts';
+export { InvertedIndex, bagOf, type BagOfWords, type BowHit, type BowSearchOptions } from './bow.ts';

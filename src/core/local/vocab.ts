@@ -7,10 +7,11 @@
  * Hamming distance of a cluster (per bit), so the words partition descriptor space the same way the
  * matcher sees it; centres stay 32 bytes and quantising is XOR + popcount, no floats.
  *
- * Why a tree: a flat 4096-word vocabulary costs 4096 distances per descriptor (2M per image, tens of
- * ms in JS); two levels of 64 cost 128 (64K per image, under a millisecond) for the same number of
- * words, at the price of some descriptors landing in a neighbouring word when they sit near a
- * first-level boundary.
+ * Why a tree: a flat vocabulary costs one distance per word and descriptor (a 4096-word one, 2M
+ * per image: tens of ms in JS), while three levels of 32 reach 32768 words for 96 distances per
+ * descriptor (about a millisecond per image), at the price of some descriptors landing in a
+ * neighbouring word when they sit near an upper-level boundary. Which shape, and whether Hamming
+ * embedding pays, was chosen on held-out training images (models/README.md, orb-vocab).
  *
  * Deterministic for given data and seed: seeding draws from Rng and every tie goes to the lowest index.
  */
@@ -19,9 +20,9 @@ import { Rng, deriveSeed } from '../quant/rng.ts';
 import { asWords, popcount32, WORDS } from './hamming.ts';
 
 export interface VocabularyOptions {
-  /** Children per node (default 64). */
+  /** Children per node (default 32). */
   branching?: number;
-  /** Levels (default 2): branching^depth words. */
+  /** Levels (default 3): branching^depth words. */
   depth?: number;
   /** Maximum k-majority iterations per node (default 10); stops once no assignment changes. */
   iters?: number;
@@ -123,7 +124,7 @@ function distance(d: Uint32Array, i: number, centers: Uint32Array, c: number): n
  * centres (duplicates never win a tie, so those words simply stay empty).
  */
 export function trainVocabulary(descriptors: Uint8Array, opts: VocabularyOptions = {}): Vocabulary {
-  const { branching = 64, depth = 2, iters = 10, seed = 1 } = opts;
+  const { branching = 32, depth = 3, iters = 10, seed = 1 } = opts;
   if (!Number.isInteger(branching) || branching < 2) throw new RangeError(`branching must be an integer >= 2, got ${branching}`);
   if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`depth must be a positive integer, got ${depth}`);
   const d = asWords(descriptors);

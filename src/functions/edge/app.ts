@@ -10,6 +10,7 @@ import { packFingerprint } from '../../core/signals/fingerprint.ts';
 import type { SearchHit } from '../../core/index/catalog.ts';
 import { ApiError } from '../http/errors.ts';
 import { checkedId, installErrorHandlers, namespaceOf, readUpload } from '../http/request.ts';
+import { requestIdOf } from '../http/request-id.ts';
 import { initEdgeCodecs } from './codecs.ts';
 import { OPENAPI } from './openapi.ts';
 import { createEdgePipeline } from './pipeline.ts';
@@ -66,7 +67,7 @@ app.put('/v1/images/:id', async (c) => {
   const { created } = await store(c.env).upsert({ id, namespace, metadata, width: fp.width, height: fp.height, fingerprint: fp.packed });
   // The global fingerprint is durable before the origin is asked; if the origin fails, the image is
   // still searchable, only unverifiable, and a repeated PUT of the same image repairs it.
-  const local = originReport(await new OriginClient(c.env).storeFeatures(namespace, id, bytes));
+  const local = originReport(await new OriginClient(c.env, requestIdOf(c)).storeFeatures(namespace, id, bytes));
   return c.json({ id, namespace, created, width: fp.width, height: fp.height, ...describePdq(fp.fingerprint), metadata, localFeatures: local }, created ? 201 : 200);
 });
 
@@ -84,7 +85,7 @@ app.post('/v1/search', async (c) => {
   // The RPC stub types `unknown` metadata as unserializable; the values are plain JSON.
   const hits = (await store(c.env).search(fp.packed, namespace, depth)) as unknown as SearchHit[];
   const scoreIds = async (ids: string[]) => (await store(c.env).scoreIds(fp.packed, namespace, ids)) as unknown as SearchHit[];
-  const checked = await verifyHits(c.env, namespace, bytes, hits, verify === 'true', scoreIds);
+  const checked = await verifyHits(c.env, namespace, bytes, hits, verify === 'true', scoreIds, requestIdOf(c));
   const fusion = createEdgePipeline().fusion;
   const best = checked.hits[0]?.score ?? 0;
   return c.json({
@@ -127,7 +128,7 @@ app.delete('/v1/images/:id', async (c) => {
   const namespace = namespaceOf(c);
   const deleted = await store(c.env).remove(namespace, id);
   if (!deleted) throw new ApiError(404, 'not_found', `no image with id ${id}`);
-  const local = await new OriginClient(c.env).deleteFeatures(namespace, id);
+  const local = await new OriginClient(c.env, requestIdOf(c)).deleteFeatures(namespace, id);
   return c.json({ id, deleted: true, localFeatures: local.status === 'ok' ? { status: 'deleted' } : { status: local.status, reason: local.reason } });
 });
 

@@ -54,7 +54,8 @@ export function verifyBand(env: OriginEnv): RerankOptions {
 export class OriginClient {
   private readonly timeoutMs: number;
 
-  constructor(private readonly env: OriginEnv) {
+  /** `requestId` travels to the origin as x-request-id, so one search is one id in both logs. */
+  constructor(private readonly env: OriginEnv, private readonly requestId?: string) {
     this.timeoutMs = num(env.VERIFY_TIMEOUT_MS, DEFAULT_TIMEOUT_MS);
   }
 
@@ -91,7 +92,8 @@ export class OriginClient {
     if (!this.configured) return { status: 'disabled', reason: 'no origin configured (set ORIGIN_URL or bind ORIGIN)', ms: 0 };
     try {
       const url = this.env.ORIGIN ? `https://origin${path}` : `${this.env.ORIGIN_URL!.replace(/\/$/, '')}${path}`;
-      const req = new Request(url, { ...init, signal: AbortSignal.timeout(this.timeoutMs) });
+      const headers = this.requestId ? { 'x-request-id': this.requestId } : undefined;
+      const req = new Request(url, { ...init, headers, signal: AbortSignal.timeout(this.timeoutMs) });
       const res = await (this.env.ORIGIN ? this.env.ORIGIN.fetch(req) : fetch(req));
       const body = await res.json().catch(() => null) as (T & { error?: { message?: string } }) | null;
       if (!res.ok && !okStatuses.includes(res.status)) {

@@ -48,6 +48,7 @@ export async function verifyHits(
   hits: SearchHit[],
   wanted: boolean,
   scoreIds: ScoreIds,
+  requestId?: string,
 ): Promise<{ hits: VerifiedHit[]; verification: VerificationSummary }> {
   const band = verifyBand(env);
   const shortlist = bowCandidates(env);
@@ -59,7 +60,7 @@ export async function verifyHits(
     hits.map((h) => ({ ...h, verification: { status: ids.includes(h.id) ? status : 'not_checked' } as MatchVerification }));
   if (!wanted) return { hits: unchecked('not_checked'), verification: { ...summary, reason: 'verify=false' } };
   if (!ids.length && !shortlist) return { hits: unchecked('not_checked'), verification: { ...summary, reason: 'no candidate in the verification band' } };
-  const origin = new OriginClient(env);
+  const origin = new OriginClient(env, requestId);
   const r = await origin.verify(namespace, image, ids, shortlist);
   if (r.status !== 'ok') {
     return { hits: unchecked('unavailable'), verification: { ...summary, status: r.status, reason: r.reason, ms: r.ms } };
