@@ -15,10 +15,12 @@ import { initEdgeCodecs } from './codecs.ts';
 import { OPENAPI } from './openapi.ts';
 import { createEdgePipeline } from './pipeline.ts';
 import { OriginClient, verifyBand, type OriginEnv, type OriginOutcome } from './origin-client.ts';
-import type { CatalogStore } from './store.ts';
+import type { CatalogStore, StoredImageInfo } from './store.ts';
 import { verifyHits } from './verification.ts';
+import { authenticate, requireScope, storedNamespace, visibleNamespace, type AuthEnv } from './auth.ts';
+import { keyRoutes } from './key-routes.ts';
 
-export interface Env extends OriginEnv {
+export interface Env extends OriginEnv, AuthEnv {
   CATALOG: DurableObjectNamespace<CatalogStore>;
   MAX_IMAGE_BYTES?: string;
   MAX_IMAGE_PIXELS?: string;
@@ -28,6 +30,8 @@ type AppEnv = { Bindings: Env };
 
 export const app = new Hono<AppEnv>();
 installErrorHandlers(app, 'edge');
+app.use('*', authenticate(['/health', '/openapi.json']));
+app.route('/v1/keys', keyRoutes);
 
 function limitsOf(env: Env): DecodeLimits {
   return {
@@ -59,20 +63,20 @@ async function fingerprintUpload(c: Context<AppEnv>, bytes: Uint8Array) {
 app.get('/health', (c) => c.json({ ok: true, service: 'copycat' }));
 app.get('/openapi.json', (c) => c.json(OPENAPI));
 
-app.put('/v1/images/:id', async (c) => {
+app.put('/v1/images/:id', requireScope('write'), async (c) => {
   const id = checkedId(c);
-  const namespace = namespaceOf(c);
+  const namespace = storedNamespace(c);
   const { bytes, metadata } = await readImage(c);
   const fp = await fingerprintUpload(c, bytes);
   const { created } = await store(c.env).upsert({ id, namespace, metadata, width: fp.width, height: fp.height, fingerprint: fp.packed });
   // The global fingerprint is durable before the origin is asked; if the origin fails, the image is
   // still searchable, only unverifiable, and a repeated PUT of the same image repairs it.
   const local = originReport(await new OriginClient(c.env, requestIdOf(c)).storeFeatures(namespace, id, bytes));
-  return c.json({ id, namespace, created, width: fp.width, height: fp.height, ...describePdq(fp.fingerprint), metadata, localFeatures: local }, created ? 201 : 200);
+  return c.json({ id, namespace: namespaceOf(c), created, width: fp.width, height: fp.height, ...describePdq(fp.fingerprint), metadata, localFeatures: local }, created ? 201 : 200);
 });
 
-app.post('/v1/search', async (c) => {
-  const namespace = namespaceOf(c);
+app.post('/v1/search', requireScope('read'), async (c) => {
+  const namespace = storedNamespace(c);
   const topK = Number(c.req.query('topK') ?? 10);
   if (!Number.isInteger(topK) || topK < 1 || topK > 100) throw new ApiError(400, 'bad_topK', 'topK must be an integer from 1 to 100');
   const verify = c.req.query('verify') ?? 'true';
@@ -100,7 +104,7 @@ app.post('/v1/search', async (c) => {
 });
 
 /** Fingerprint without indexing: PDQ interoperates with existing hash banks (HMA, ThreatExchange). */
-app.post('/v1/fingerprint', async (c) => {
+app.post('/v1/fingerprint', requireScope('read'), async (c) => {
   const t0 = Date.now();
   const { bytes } = await readImage(c);
   const fp = await fingerprintUpload(c, bytes);
@@ -110,33 +114,42 @@ app.post('/v1/fingerprint', async (c) => {
   });
 });
 
-app.get('/v1/images', async (c) => {
+app.get('/v1/images', requireScope('read'), async (c) => {
   const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 100) || 100, 1), 1000);
-  const items = await store(c.env).list(namespaceOf(c), limit, c.req.query('after') ?? '');
+  const items = await store(c.env).list(storedNamespace(c), limit, c.req.query('after') ?? '');
   return c.json({ images: items, next: items.length === limit ? items[items.length - 1].id : null });
 });
 
-app.get('/v1/images/:id', async (c) => {
+app.get('/v1/images/:id', requireScope('read'), async (c) => {
   const id = checkedId(c);
-  const info = await store(c.env).get(namespaceOf(c), id);
+  // The RPC stub types `unknown` metadata as unserializable; the values are plain JSON.
+  const info = (await store(c.env).get(storedNamespace(c), id)) as unknown as StoredImageInfo | null;
   if (!info) throw new ApiError(404, 'not_found', `no image with id ${id}`);
-  return c.json(info);
+  return c.json({ ...info, namespace: namespaceOf(c) });
 });
 
-app.delete('/v1/images/:id', async (c) => {
+app.delete('/v1/images/:id', requireScope('write'), async (c) => {
   const id = checkedId(c);
-  const namespace = namespaceOf(c);
+  const namespace = storedNamespace(c);
   const deleted = await store(c.env).remove(namespace, id);
   if (!deleted) throw new ApiError(404, 'not_found', `no image with id ${id}`);
   const local = await new OriginClient(c.env, requestIdOf(c)).deleteFeatures(namespace, id);
   return c.json({ id, deleted: true, localFeatures: local.status === 'ok' ? { status: 'deleted' } : { status: local.status, reason: local.reason } });
 });
 
-app.get('/v1/stats', async (c) => {
+app.get('/v1/stats', requireScope('read'), async (c) => {
   const p = createEdgePipeline();
   const s = await store(c.env).stats();
+  // A tenant sees its own namespaces and counts only.
+  const namespaces: Record<string, number> = {};
+  for (const [stored, n] of Object.entries(s.namespaces)) {
+    const ns = visibleNamespace(c, stored);
+    if (ns !== null) namespaces[ns] = n;
+  }
   return c.json({
     ...s,
+    images: Object.values(namespaces).reduce((a, b) => a + b, 0),
+    namespaces,
     signals: p.signals.map((x) => ({ name: x.name, version: x.version, dimensions: x.index.dimensions })),
     fusion: { signals: p.fusion.signals, copyThreshold: p.fusion.copyThreshold, reviewThreshold: p.fusion.reviewThreshold, fittedOn: p.fusion.fittedOn },
     store: 'durable-object-sqlite',

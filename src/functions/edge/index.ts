@@ -2,4 +2,5 @@
 import { app } from './app.ts';
 
 export { CatalogStore } from './store.ts';
+export { KeyStore } from './key-store.ts';
 export default app;

@@ -9,7 +9,10 @@ import { ApiError, errorResponse, toApiError } from './errors.ts';
 import { requestIdOf, requestIds } from './request-id.ts';
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const NS_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const NS_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A caller's namespace; the origin takes stored ones, which carry a tenant prefix (auth.ts). */
+export const NAMESPACE_MAX = 64;
+export const STORED_NAMESPACE_MAX = 100;
 const MAX_METADATA_BYTES = 10_240;
 
 export function validId(id: string): boolean {
@@ -22,13 +25,13 @@ export function checkedId(c: Context): string {
   return id;
 }
 
-export function checkedNamespace(ns: string): string {
-  if (!NS_RE.test(ns)) throw new ApiError(400, 'bad_namespace', 'namespace must be 1-64 characters of A-Z a-z 0-9 . _ -');
+export function checkedNamespace(ns: string, max = NAMESPACE_MAX): string {
+  if (!NS_RE.test(ns) || ns.length > max) throw new ApiError(400, 'bad_namespace', `namespace must be 1-${max} characters of A-Z a-z 0-9 . _ -`);
   return ns;
 }
 
-export function namespaceOf(c: Context): string {
-  return checkedNamespace(c.req.query('namespace') ?? 'default');
+export function namespaceOf(c: Context, max = NAMESPACE_MAX): string {
+  return checkedNamespace(c.req.query('namespace') ?? 'default', max);
 }
 
 export interface Upload {

@@ -11,7 +11,7 @@ import { deserializeLocalFeatures, serializeLocalFeatures, type VerifyOptions } 
 import { localFeaturesFromBytes } from '../../core/pipeline.ts';
 import { checkPair, type Geometry, type QueryFeatures } from '../../core/verify/rerank.ts';
 import { ApiError } from '../http/errors.ts';
-import { checkedId, checkedNamespace, fileField, installErrorHandlers, namespaceOf, readForm, readUpload, textField, validId } from '../http/request.ts';
+import { checkedId, checkedNamespace, fileField, STORED_NAMESPACE_MAX, installErrorHandlers, namespaceOf, readForm, readUpload, textField, validId } from '../http/request.ts';
 import type { BowShortlist } from './bow-shortlist.ts';
 import { FeatureCache, type FeatureStore } from './feature-store.ts';
 
@@ -83,7 +83,7 @@ export function createOriginApp(o: OriginOptions): Hono {
 
   app.put('/v1/features/:id', async (c) => {
     const id = checkedId(c);
-    const namespace = namespaceOf(c);
+    const namespace = namespaceOf(c, STORED_NAMESPACE_MAX);
     const t0 = Date.now();
     const { bytes } = await readUpload(c, limits.maxBytes);
     await o.initCodecs();
@@ -96,7 +96,7 @@ export function createOriginApp(o: OriginOptions): Hono {
 
   app.get('/v1/features/:id', async (c) => {
     const id = checkedId(c);
-    const namespace = namespaceOf(c);
+    const namespace = namespaceOf(c, STORED_NAMESPACE_MAX);
     const f = await cache.get(namespace, id);
     if (!f) throw new ApiError(404, 'not_found', `no local features for ${namespace}/${id}`);
     return c.json({ id, namespace, keypoints: f.count, width: f.width, height: f.height });
@@ -104,7 +104,7 @@ export function createOriginApp(o: OriginOptions): Hono {
 
   app.delete('/v1/features/:id', async (c) => {
     const id = checkedId(c);
-    const namespace = namespaceOf(c);
+    const namespace = namespaceOf(c, STORED_NAMESPACE_MAX);
     o.shortlist?.remove(namespace, id);
     if (!(await cache.delete(namespace, id))) throw new ApiError(404, 'not_found', `no local features for ${namespace}/${id}`);
     return c.json({ id, namespace, deleted: true });
@@ -155,7 +155,7 @@ async function readVerifyRequest(c: Context, limits: DecodeLimits, initCodecs: (
     throw new ApiError(415, 'unsupported_type', 'POST /v1/verify takes multipart/form-data with "candidates" and "image" (or "features")');
   }
   const form = await readForm(c);
-  const namespace = checkedNamespace((await textField(form, 'namespace')) ?? c.req.query('namespace') ?? 'default');
+  const namespace = checkedNamespace((await textField(form, 'namespace')) ?? c.req.query('namespace') ?? 'default', STORED_NAMESPACE_MAX);
   const candidates = parseCandidates(await textField(form, 'candidates'));
   const shortlist = parseShortlist(await textField(form, 'shortlist'));
   const t = performance.now();
