@@ -18,6 +18,8 @@ import { buildVocab } from './build-vocab.ts';
 import { formatMetrics } from './report.ts';
 import { Vocabulary } from '../core/local/vocab.ts';
 import { ROOT } from './devserver.ts';
+import { serve } from './serve.ts';
+import { benchVerify } from './bench-verify.ts';
 
 const USAGE = `copycat <command> [options]
 
@@ -33,6 +35,10 @@ const USAGE = `copycat <command> [options]
   build-vocab <train-images-dir> --out <vocab.bin> [--limit 2000] [--max-descriptors 500000] [--branching 32]
               [--depth 3] [--check 400] [--seed 1]
                                                     learn the ORB visual vocabulary of the --verify BoW shortlist
+  serve [--port 8787] [--origin-port 8788] [--persist-to .wrangler/state]
+                                                    the edge (wrangler dev) and the origin (Node), on loopback
+  bench-verify --refs <dir> --queries <dir> --truth <truth.csv> [--limit 100]
+                                                    time per geometric check (JS vs WASM matcher) and per query
   timing <dir...> [--limit N]                       fingerprint time per image, Node vs workerd (wrangler dev)
   bench --refs <dir> --queries <dir> --truth <truth.csv> [--top 10] [--signals a,b] [--out preds.csv]
                                                     predict + metrics (same as bench/score.py) + timing
@@ -74,6 +80,7 @@ async function main(argv: string[]): Promise<void> {
       truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
       'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'flat-index': { type: 'boolean' }, verify: { type: 'boolean' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
+      port: { type: 'string' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
       'max-descriptors': { type: 'string' }, vocab: { type: 'string' }, 'no-bow': { type: 'boolean' }, branching: { type: 'string' }, depth: { type: 'string' }, check: { type: 'string' },
     },
   });
@@ -116,6 +123,18 @@ async function main(argv: string[]): Promise<void> {
         seed: num(o.seed, 1), check: num(o.check, 400),
       });
       console.log(JSON.stringify(r));
+      return;
+    }
+    case 'bench-verify': {
+      const r = await benchVerify({ refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), truth: need(o.truth, '--truth'), limit: Number(o.limit ?? 100) });
+      console.log(JSON.stringify(r, null, 2));
+      return;
+    }
+    case 'serve': {
+      process.exitCode = await serve({
+        port: Number(o.port ?? process.env.PORT ?? 8787), originPort: Number(o['origin-port'] ?? process.env.ORIGIN_PORT ?? 8788),
+        host: '127.0.0.1', persistTo: o['persist-to'] ?? '.wrangler/state',
+      });
       return;
     }
     case 'timing': {
