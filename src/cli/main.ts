@@ -24,7 +24,7 @@ import { benchVerify } from './bench-verify.ts';
 const USAGE = `copycat <command> [options]
 
   index <refs-dir> --db <path> [--signals a,b]      add images to a persistent local index (resumable)
-  predict --refs <dir> --queries <dir> --out <csv> [--top 10] [--signals a,b] [--verify]
+  predict --refs <dir> --queries <dir> --out <csv> [--top 10] [--signals a,b] [--no-verify] [--no-bow]
                                                     write query,source,score (top-K rows per query)
   match --dataset <dir> --query <dir> --out submit.csv
                                                     write source,query: the best source per query
@@ -47,8 +47,9 @@ signals: pdq, hist_hsv, hist_gray, embed (default: ${DEFAULT_SIGNALS.join(',')},
 --model <config.json>: the ONNX encoder behind "embed" (default models/copy-desc.json)
 --flat-index: exact float shortlists instead of PQ codes; --beta <b>: override the descriptor's
 score normalisation (0 = whitening only). Both exist to measure what each piece is worth.
---verify also checks the best references of a BoW shortlist over ORB features (vocabulary
---vocab, default models/orb-vocab.bin); --no-bow checks the global candidates only.`;
+predict, match and bench verify the close candidates geometrically (ORB + RANSAC, the origin's
+check), including the best references of a BoW shortlist over ORB features (vocabulary --vocab,
+default models/orb-vocab.bin); --no-bow checks the global candidates only, --no-verify none.`;
 
 class UsageError extends Error {}
 
@@ -78,7 +79,7 @@ async function main(argv: string[]): Promise<void> {
       db: { type: 'string' }, refs: { type: 'string' }, queries: { type: 'string' }, out: { type: 'string' },
       top: { type: 'string' }, signals: { type: 'string' }, dataset: { type: 'string' }, query: { type: 'string' },
       truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-      'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'flat-index': { type: 'boolean' }, verify: { type: 'boolean' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
+      'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'flat-index': { type: 'boolean' }, verify: { type: 'boolean' }, 'no-verify': { type: 'boolean' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
       port: { type: 'string' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
       'max-descriptors': { type: 'string' }, vocab: { type: 'string' }, 'no-bow': { type: 'boolean' }, branching: { type: 'string' }, depth: { type: 'string' }, check: { type: 'string' },
@@ -90,7 +91,7 @@ async function main(argv: string[]): Promise<void> {
     case 'index': return cmdIndex(need(positionals[0], '<refs-dir>'), need(o.db, '--db'), signalsOf(o.signals), pipelineOptions(o));
     case 'predict': {
       const p = await createPipeline(signalsOf(o.signals), pipelineOptions(o));
-      const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'], verify: Boolean(o.verify), vocabulary: vocabularyFor(o) });
+      const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'], verify: verifyWanted(o), vocabulary: vocabularyFor(o) });
       writeFileSync(need(o.out, '--out'), 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
       reportFailures(r.failures);
       console.error(`wrote ${r.rows.length} rows to ${o.out}`);
@@ -98,7 +99,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'match': {
       const p = await createPipeline(signalsOf(o.signals), pipelineOptions(o));
-      const r = await runPredict(p, { refs: need(o.dataset, '--dataset'), queries: need(o.query, '--query'), top: 1 });
+      const r = await runPredict(p, { refs: need(o.dataset, '--dataset'), queries: need(o.query, '--query'), top: 1, verify: verifyWanted(o), vocabulary: vocabularyFor(o) });
       writeFileSync(need(o.out, '--out'), 'source,query\n' + r.rows.map((x) => `${basename(x.sourceFile)},${basename(x.queryFile)}`).join('\n') + '\n');
       reportFailures(r.failures);
       console.error(`wrote ${r.rows.length} rows to ${o.out}`);
@@ -144,7 +145,7 @@ async function main(argv: string[]): Promise<void> {
       console.log(JSON.stringify(r));
       return;
     }
-    case 'bench': return cmdBench(o as Record<string, string | undefined> & { verify?: boolean; 'no-bow'?: boolean }, top);
+    case 'bench': return cmdBench(o as Record<string, string | undefined> & { 'no-verify'?: boolean; 'no-bow'?: boolean }, top);
     case undefined: case 'help': case '--help': console.log(USAGE); return;
     default: throw new UsageError(`unknown command "${cmd}"`);
   }
@@ -195,10 +196,10 @@ async function cmdFingerprint(files: string[], names: string[], po: PipelineOpti
   if (failed) process.exitCode = 1;
 }
 
-async function cmdBench(o: Record<string, string | undefined> & { verify?: boolean; 'no-bow'?: boolean }, top: number): Promise<void> {
+async function cmdBench(o: Record<string, string | undefined> & { 'no-verify'?: boolean; 'no-bow'?: boolean }, top: number): Promise<void> {
   const truth = parseCsv(readFileSync(need(o.truth, '--truth'), 'utf8')) as unknown as TruthRow[];
   const p = await createPipeline(signalsOf(o.signals), pipelineOptions(o));
-  const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'], verify: Boolean(o.verify), vocabulary: vocabularyFor(o) });
+  const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'], verify: verifyWanted(o), vocabulary: vocabularyFor(o) });
   if (o.out) writeFileSync(o.out, 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
   const preds = r.rows.map((x) => ({ query: x.query, source: x.source, score: Number(x.score.toFixed(6)) }));
   const m = evaluate(truth, preds, o.threshold !== undefined ? Number(o.threshold) : p.fusion.copyThreshold);
@@ -207,7 +208,7 @@ async function cmdBench(o: Record<string, string | undefined> & { verify?: boole
   const timing = {
     fingerprint_ms_median: median(r.fingerprintMs), search_ms_median: median(r.searchMs), images: r.fingerprintMs.length,
     ...(r.bowMs.length ? { bow_ms_per_query_median: median(r.bowMs) } : {}),
-    ...(o.verify ? { verify_ms_per_query_median: median(r.verifyMs), verify_pairs: r.pairsChecked, verify_ms_per_pair: r.verifyMs.reduce((a, b) => a + b, 0) / Math.max(1, r.pairsChecked) } : {}),
+    ...(verifyWanted(o) ? { verify_ms_per_query_median: median(r.verifyMs), verify_pairs: r.pairsChecked, verify_ms_per_pair: r.verifyMs.reduce((a, b) => a + b, 0) / Math.max(1, r.pairsChecked) } : {}),
   };
   console.log(`time per image: fingerprint (decode + signals) median ${timing.fingerprint_ms_median.toFixed(1)} ms, search median ${timing.search_ms_median.toFixed(2)} ms over ${timing.images} images`);
   console.log(JSON.stringify({
@@ -217,9 +218,14 @@ async function cmdBench(o: Record<string, string | undefined> & { verify?: boole
   }));
 }
 
+/** Geometric verification is the default pipeline; --no-verify leaves global signals alone (--verify is accepted, a no-op). */
+function verifyWanted(o: { 'no-verify'?: boolean }): boolean {
+  return !o['no-verify'];
+}
+
 /** The BoW shortlist's vocabulary when --verify wants it; without the file, --verify checks global candidates only. */
-function vocabularyFor(o: { verify?: boolean; vocab?: string; 'no-bow'?: boolean }): Vocabulary | undefined {
-  if (!o.verify || o['no-bow']) return undefined;
+function vocabularyFor(o: { 'no-verify'?: boolean; vocab?: string; 'no-bow'?: boolean }): Vocabulary | undefined {
+  if (!verifyWanted(o) || o['no-bow']) return undefined;
   const path = o.vocab ?? `${ROOT}models/orb-vocab.bin`;
   if (!existsSync(path)) {
     console.error(`copycat: warning: no vocabulary at ${path}; --verify checks the global candidates only`);

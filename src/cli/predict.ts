@@ -8,7 +8,7 @@ import type { LocalFeatures } from '../core/local/index.ts';
 import { bagOf, InvertedIndex } from '../core/local/bow.ts';
 import type { Vocabulary } from '../core/local/vocab.ts';
 import type { LocalMode } from '../core/pipeline.ts';
-import { rerank } from '../core/verify/rerank.ts';
+import { DEFAULT_RERANK, rerank } from '../core/verify/rerank.ts';
 import { DEFAULT_BOW_SHORTLIST, extraCandidates, mergeChecked } from '../core/verify/shortlist.ts';
 import { idOf, listImages } from './files.ts';
 import { Progress } from './progress.ts';
@@ -76,14 +76,14 @@ export async function runPredict(p: Pipeline, o: PredictOptions): Promise<Predic
       res.searchMs.push(performance.now() - t0);
       if (r.local) {
         const t1 = performance.now();
-        let checked = rerank(hits, r.local, (id) => refLocal.get(id));
+        let checked = rerank(hits, r.local, (id) => refLocal.get(id), DEFAULT_RERANK, p.verify);
         if (bow) {
           const t2 = performance.now();
           const d = r.local.features.descriptors;
           const bowHits = bow.search(bagOf(vocab.quantize(d), d), { topK: DEFAULT_BOW_SHORTLIST.candidates, maxSignatureDistance: DEFAULT_BOW_SHORTLIST.maxSignatureDistance });
           res.bowMs.push(performance.now() - t2);
           const extras = await catalog.scoreIds(r.fingerprint, extraCandidates(checked, bowHits, DEFAULT_BOW_SHORTLIST.candidates));
-          checked = mergeChecked(checked, extras, r.local, (id) => refLocal.get(id));
+          checked = mergeChecked(checked, extras, r.local, (id) => refLocal.get(id), DEFAULT_RERANK, p.verify);
         }
         res.verifyMs.push(performance.now() - t1);
         res.pairsChecked += checked.filter((h) => h.geometry).length;

@@ -10,7 +10,7 @@
  *
  * Global candidates that rerank() checked keep exactly its result.
  */
-import type { LocalFeatures } from '../local/index.ts';
+import type { LocalFeatures, VerifyOptions } from '../local/index.ts';
 import { checkPair, combine, DEFAULT_RERANK, type Geometry, type QueryFeatures, type Rerankable, type RerankOptions } from './rerank.ts';
 
 export interface BowCandidate {
@@ -38,6 +38,7 @@ export function mergeChecked<T extends Rerankable>(
   query: QueryFeatures,
   refFeatures: (id: string) => LocalFeatures | undefined,
   o: RerankOptions = DEFAULT_RERANK,
+  verify?: VerifyOptions,
 ): (T & { geometry?: Geometry })[] {
   const byId = new Map<string, T & { geometry?: Geometry }>(reranked.map((h) => [h.id, h]));
   for (const e of extras) {
@@ -47,7 +48,7 @@ export function mergeChecked<T extends Rerankable>(
       if (!byId.has(e.id)) byId.set(e.id, { ...e });
       continue;
     }
-    const geometry = checkPair(query, ref);
+    const geometry = checkPair(query, ref, verify);
     byId.set(e.id, { ...e, geometry, score: combine(e.score, geometry, o) });
   }
   return [...byId.values()].sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
