@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { evaluate, parseCsv, type TruthRow } from '../core/eval/metrics.ts';
 import { pdqToHex } from '../core/signals/pdq.ts';
@@ -19,6 +20,7 @@ import { formatMetrics } from './report.ts';
 import { Vocabulary } from '../core/local/vocab.ts';
 import { ROOT } from './devserver.ts';
 import { serve } from './serve.ts';
+import { fuzz } from './fuzz/run.ts';
 import { benchVerify } from './bench-verify.ts';
 
 const USAGE = `copycat <command> [options]
@@ -39,6 +41,8 @@ const USAGE = `copycat <command> [options]
                                                     the edge (wrangler dev) and the origin (Node), on loopback
   bench-verify --refs <dir> --queries <dir> --truth <truth.csv> [--limit 100]
                                                     time per geometric check (JS vs WASM matcher) and per query
+  fuzz [--cases 10000] [--server-sample 200] [--seed 1] [--timeout-ms 10000] [seed images...]
+                                                    mutated images through decode/fingerprint and the server; JSON summary last
   timing <dir...> [--limit N]                       fingerprint time per image, Node vs workerd (wrangler dev)
   bench --refs <dir> --queries <dir> --truth <truth.csv> [--top 10] [--signals a,b] [--out preds.csv]
                                                     predict + metrics (same as bench/score.py) + timing
@@ -81,6 +85,7 @@ async function main(argv: string[]): Promise<void> {
       truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
       'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'flat-index': { type: 'boolean' }, verify: { type: 'boolean' }, 'no-verify': { type: 'boolean' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
+      cases: { type: 'string' }, 'server-sample': { type: 'string' }, 'timeout-ms': { type: 'string' },
       port: { type: 'string' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
       'max-descriptors': { type: 'string' }, vocab: { type: 'string' }, 'no-bow': { type: 'boolean' }, branching: { type: 'string' }, depth: { type: 'string' }, check: { type: 'string' },
     },
@@ -129,6 +134,18 @@ async function main(argv: string[]): Promise<void> {
     case 'bench-verify': {
       const r = await benchVerify({ refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), truth: need(o.truth, '--truth'), limit: Number(o.limit ?? 100) });
       console.log(JSON.stringify(r, null, 2));
+      return;
+    }
+    case 'fuzz': {
+      const seeds = positionals.length ? positionals : defaultFuzzSeeds();
+      const r = await fuzz({
+        seeds, cases: Number(o.cases ?? 10000), serverSample: Number(o['server-sample'] ?? 200), seed: Number(o.seed ?? 1),
+        caseTimeoutMs: Number(o['timeout-ms'] ?? 10000), concurrency: availableParallelism(),
+      });
+      for (const f of r.failures.slice(0, 50)) console.error(`FAIL ${f.kind} ${f.case} ${f.detail ?? ''}`);
+      const { failures: _, ...counts } = r;
+      console.log(JSON.stringify(counts));
+      if (r.crashes || r.hangs || r.http5xx) process.exitCode = 1;
       return;
     }
     case 'serve': {
@@ -216,6 +233,15 @@ async function cmdBench(o: Record<string, string | undefined> & { 'no-verify'?: 
     uAP: m.microAP, recall_at_p90: m.recallAtP90, threshold_at_p90: Number.isFinite(m.thresholdAtP90) ? m.thresholdAtP90 : null,
     distractor_fpr_at_p90: m.distractorFprAtP90, at_threshold: m.atThreshold, ...timing,
   }));
+}
+
+/** Real JPEG, PNG and WebP files from the s1 benchmark (fuzzing needs valid files to mutate). */
+function defaultFuzzSeeds(): string[] {
+  const pick = (dir: string, ext: string, n: number) => listImages(dir).filter((f) => f.endsWith(ext)).slice(0, n);
+  const s1 = `${ROOT}../shared/bench/s1/`;
+  const seeds = [...pick(`${s1}refs`, '.jpg', 4), ...pick(`${s1}queries`, '.png', 4), ...pick(`${s1}queries`, '.webp', 4)];
+  if (!seeds.length) throw new UsageError('no seed images: pass JPEG/PNG/WebP files, or provide ../shared/bench/s1');
+  return seeds;
 }
 
 /** Geometric verification is the default pipeline; --no-verify leaves global signals alone (--verify is accepted, a no-op). */
