@@ -22,6 +22,7 @@ import { ROOT } from './devserver.ts';
 import { serve } from './serve.ts';
 import { fuzz } from './fuzz/run.ts';
 import { durability } from './durability.ts';
+import { load } from './load.ts';
 import { benchVerify } from './bench-verify.ts';
 
 const USAGE = `copycat <command> [options]
@@ -45,6 +46,8 @@ const USAGE = `copycat <command> [options]
   fuzz [--cases 10000] [--server-sample 200] [--seed 1] [--timeout-ms 10000] [seed images...]
                                                     mutated images through decode/fingerprint and the server; JSON summary last
   durability [images-dir] [--runs 5] [--limit 40]    SIGKILL mid-ingest, restart: acknowledged writes lost (JSON last)
+  load [images-dir] [--connections 50] [--seconds 60] [--limit 200]
+                                                    npm start under mixed search/index load; JSON summary last
   timing <dir...> [--limit N]                       fingerprint time per image, Node vs workerd (wrangler dev)
   bench --refs <dir> --queries <dir> --truth <truth.csv> [--top 10] [--signals a,b] [--out preds.csv]
                                                     predict + metrics (same as bench/score.py) + timing
@@ -87,7 +90,7 @@ async function main(argv: string[]): Promise<void> {
       truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
       'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'flat-index': { type: 'boolean' }, verify: { type: 'boolean' }, 'no-verify': { type: 'boolean' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
-      runs: { type: 'string' }, cases: { type: 'string' }, 'server-sample': { type: 'string' }, 'timeout-ms': { type: 'string' },
+      runs: { type: 'string' }, connections: { type: 'string' }, seconds: { type: 'string' }, cases: { type: 'string' }, 'server-sample': { type: 'string' }, 'timeout-ms': { type: 'string' },
       port: { type: 'string' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
       'max-descriptors': { type: 'string' }, vocab: { type: 'string' }, 'no-bow': { type: 'boolean' }, branching: { type: 'string' }, depth: { type: 'string' }, check: { type: 'string' },
     },
@@ -155,6 +158,15 @@ async function main(argv: string[]): Promise<void> {
       const r = await durability({ images, runs: Number(o.runs ?? 5), count: Number(o.limit ?? 40), concurrency: 8, log: (l) => console.error(l) });
       console.log(JSON.stringify({ runs: r.runs.length, acknowledged: r.acknowledged, lost: r.lost, halfThere: r.halfThere }));
       if (r.lost || r.halfThere) process.exitCode = 1;
+      return;
+    }
+    case 'load': {
+      const r = await load({
+        images: positionals[0] ?? `${ROOT}../shared/bench/s1/refs`, connections: Number(o.connections ?? 50), seconds: Number(o.seconds ?? 60),
+        preload: Number(o.limit ?? 200),
+      });
+      console.log(JSON.stringify(r));
+      if (r.errors) process.exitCode = 1;
       return;
     }
     case 'serve': {
