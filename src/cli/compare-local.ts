@@ -11,7 +11,7 @@
  *
  *   npx tsx src/cli/compare-local.ts --train ../shared/train --bench ../shared/bench/s1 \
  *     --model models/patch-desc.json [--photos 80] [--queries 0] [--out out/compare-local.json]
- *     [--skip synthetic|s1] [--learned-ratio 0.8]
+ *     [--skip synthetic|s1] [--learned-ratio 0.85,0.9]   (extra ratios, synthetic part only)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
@@ -40,9 +40,13 @@ interface Both {
 }
 
 const KINDS = ['rbrief', 'learned'] as const;
-/** Matcher options of the learned side (--learned-ratio, to check the default on held-out photos only). */
-let learnedMatch: MatchOptions = {};
 type Kind = (typeof KINDS)[number];
+/** One descriptor with its matcher settings; extra learned ratios are checked on held-out photos only. */
+interface Variant {
+  name: string;
+  kind: Kind;
+  match?: MatchOptions;
+}
 
 async function describeBoth(img: RGBAImage, cfg: PatchDescConfig, runner: OnnxRunner): Promise<Both> {
   const t0 = performance.now();
@@ -54,10 +58,10 @@ async function describeBoth(img: RGBAImage, cfg: PatchDescConfig, runner: OnnxRu
 }
 
 /** Matching and RANSAC of one pair with one descriptor, timed separately. */
-function verifyWith(kind: Kind, a: Both, b: Both, dim: number): { r: VerifyResult<Uint16Array | Float32Array>; tMatch: number; tRansac: number } {
+function verifyWith(kind: Kind, a: Both, b: Both, dim: number, match?: MatchOptions): { r: VerifyResult<Uint16Array | Float32Array>; tMatch: number; tRansac: number } {
   const t0 = performance.now();
   const m: Matches<Uint16Array | Float32Array> =
-    kind === 'rbrief' ? matchBruteForce(a.orb.descriptors, b.orb.descriptors) : matchFloat(a.learned.descriptors, b.learned.descriptors, dim, learnedMatch);
+    kind === 'rbrief' ? matchBruteForce(a.orb.descriptors, b.orb.descriptors) : matchFloat(a.learned.descriptors, b.learned.descriptors, dim, match);
   const t1 = performance.now();
   const r = verifyMatches(a.orb, b.orb, m);
   return { r, tMatch: t1 - t0, tRansac: performance.now() - t1 };
@@ -108,10 +112,10 @@ async function loadImage(path: string): Promise<RGBAImage> {
 }
 
 /** (a): held-out photos under synthetic homographies. */
-async function synthetic(trainDir: string, nPhotos: number, cfg: PatchDescConfig, runner: OnnxRunner) {
+async function synthetic(trainDir: string, nPhotos: number, cfg: PatchDescConfig, runner: OnnxRunner, variants: Variant[]) {
   const held = listImagesRecursive(trainDir).map((p) => relative(trainDir, p)).sort().filter((_, i) => i % 20 === 0);
   const rng = new Rng(20261127);
-  const acc = Object.fromEntries(KINDS.map((k) => [k, { matches: [] as number[], correct: [] as number[], inliers: [] as number[], corner: [] as number[], ok: 0 }]));
+  const acc = Object.fromEntries(variants.map((v) => [v.name, { matches: [] as number[], correct: [] as number[], inliers: [] as number[], corner: [] as number[], ok: 0 }]));
   let pairs = 0;
   for (const rel of held) {
     if (pairs >= nPhotos) break;
@@ -123,15 +127,15 @@ async function synthetic(trainDir: string, nPhotos: number, cfg: PatchDescConfig
     const b = await describeBoth(warped, cfg, runner);
     if (a.orb.count < 20 || b.orb.count < 20) continue;
     pairs++;
-    for (const kind of KINDS) {
-      const { r } = verifyWith(kind, a, b, cfg.output.dim);
+    for (const { name, kind, match } of variants) {
+      const { r } = verifyWith(kind, a, b, cfg.output.dim, match);
       const m = r.matchList;
       let correct = 0;
       for (let k = 0; k < m.count; k++) {
         const [u, v] = applyTransform(H, a.orb.x[m.queryIdx[k]], a.orb.y[m.queryIdx[k]]);
         if (Math.hypot(u - b.orb.x[m.trainIdx[k]], v - b.orb.y[m.trainIdx[k]]) <= 3) correct++;
       }
-      const s = acc[kind];
+      const s = acc[name];
       s.matches.push(m.count);
       s.correct.push(correct);
       s.inliers.push(r.inliers);
@@ -141,9 +145,9 @@ async function synthetic(trainDir: string, nPhotos: number, cfg: PatchDescConfig
     }
   }
   return Object.fromEntries(
-    KINDS.map((k) => {
-      const s = acc[k];
-      return [k, {
+    variants.map(({ name }) => {
+      const s = acc[name];
+      return [name, {
         pairs,
         matchesMean: mean(s.matches),
         correctMean: mean(s.correct),
@@ -181,7 +185,7 @@ async function realPairs(benchDir: string, limit: number, cfg: PatchDescConfig, 
     tDescribe.learned.push(q.tOrb + q.tLearned);
     const src = await ref(source);
     const others = await Promise.all(unrelatedIds.filter((u) => u !== source).map(ref));
-    const family = transform.replace(/[-\d.]+$/, '').replace(/\d.*$/, '') || transform;
+    const family = /^[a-z-]+/i.exec(transform)?.[0] ?? transform;
     if (!byTransform.has(family)) byTransform.set(family, { rbrief: [], learned: [] });
     for (const kind of KINDS) {
       const s = per[kind];
@@ -233,13 +237,18 @@ async function main(): Promise<void> {
       skip: { type: 'string', default: '' }, 'learned-ratio': { type: 'string' },
     },
   });
-  if (o['learned-ratio']) learnedMatch = { ratio: Number(o['learned-ratio']) };
   await initNodeCodecs();
   const cfg = parsePatchDescConfig(JSON.parse(readFileSync(o.model!, 'utf8')));
   const runner = createNodeOnnxRunner(resolve(dirname(o.model!), cfg.file));
   const result: Record<string, unknown> = { model: o.model };
   if (!o.skip!.includes('synthetic')) {
-    result.synthetic = await synthetic(o.train!, Number(o.photos), cfg, runner);
+    const ratios = o['learned-ratio'] ? o['learned-ratio'].split(',').map(Number) : [];
+    const variants: Variant[] = [
+      { name: 'rbrief', kind: 'rbrief' },
+      { name: 'learned', kind: 'learned' },
+      ...ratios.map((ratio): Variant => ({ name: `learned@ratio${ratio}`, kind: 'learned', match: { ratio } })),
+    ];
+    result.synthetic = await synthetic(o.train!, Number(o.photos), cfg, runner, variants);
     console.log(JSON.stringify({ synthetic: result.synthetic }, null, 1));
   }
   if (!o.skip!.includes('s1')) {

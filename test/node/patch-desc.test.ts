@@ -165,7 +165,7 @@ describe.skipIf(!hasModel)('learned descriptor through the shipped ONNX model', 
     const H = similarity(0.35, 0.85, 150, 10);
     H[6] = 1.5e-4;
     H[7] = -8e-5;
-    const opts = { nFeatures: 400 };
+    const opts = { nFeatures: 300 };
     const a = await extractLearned(img, cfg, runner!, opts);
     const b = await extractLearned(warpPerspective(img, H, 640, 480), cfg, runner!, opts);
     expect(a.descriptors.length).toBe(a.count * cfg.output.dim);
