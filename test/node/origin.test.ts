@@ -149,6 +149,22 @@ describe('origin', () => {
     expect(await errorCode(await app.request('/v1/nothing'))).toBe('not_found');
   });
 
+  it('stops reading a body past the limit even without a content-length (chunked)', async () => {
+    const app = createOriginApp({ store: new MemoryFeatureStore(), initCodecs: initNodeCodecs, limits: { maxBytes: 1000, maxPixels: 1e6 } });
+    const chunk = new Uint8Array(16 * 1024);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(ctl) {
+        if (sent++ < 64) ctl.enqueue(chunk);
+        else ctl.close();
+      },
+    });
+    const res = await app.request('/v1/features/big', { method: 'PUT', body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await errorCode(res)).toBe('too_large');
+    expect(sent).toBeLessThan(64);
+  });
+
   it('tags every response with a request id, echoing a sane incoming one', async () => {
     const app = origin();
     const mine = await app.request('/v1/features/nope', { headers: { 'x-request-id': 'upload-42' } });

@@ -29,7 +29,7 @@ export interface Env extends OriginEnv, AuthEnv {
 type AppEnv = { Bindings: Env };
 
 export const app = new Hono<AppEnv>();
-installErrorHandlers(app, 'edge');
+installErrorHandlers(app, 'edge', (c) => limitsOf(c.env).maxBytes);
 app.use('*', authenticate(['/health', '/openapi.json']));
 app.route('/v1/keys', keyRoutes);
 

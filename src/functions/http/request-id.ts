@@ -1,13 +1,10 @@
 /**
- * Every request gets an id (the caller's `x-request-id` when it is a sane token, else a fresh
- * UUID), echoed in the response header and in error bodies, and one structured JSON log line:
- * what a platform's on-call needs to find one upload in our logs.
+ * Every request gets an id (hono's request-id middleware: the caller's `x-request-id` when it is a
+ * sane token, else a fresh UUID), echoed in the response header and in error bodies, and one
+ * structured JSON log line: what a platform's on-call needs to find one upload in our logs.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-
-const ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
-
-export type RequestIdVariables = { requestId: string };
+import { requestId } from 'hono/request-id';
 
 export function requestIdOf(c: Context): string | undefined {
   return (c.get as (k: string) => string | undefined)('requestId');
@@ -20,14 +17,14 @@ function quiet(c: Context): boolean {
   return flag === 'false';
 }
 
-export function requestIds(service: string, log: (line: string) => void = console.log): MiddlewareHandler {
-  return async (c, next) => {
-    const incoming = c.req.header('x-request-id');
-    const id = incoming && ID_RE.test(incoming) ? incoming : crypto.randomUUID();
-    (c.set as (k: string, v: string) => void)('requestId', id);
+export function requestIds(service: string, log: (line: string) => void = console.log): MiddlewareHandler[] {
+  const logLine: MiddlewareHandler = async (c, next) => {
     const t0 = Date.now();
     await next();
-    c.res.headers.set('x-request-id', id);
-    if (!quiet(c)) log(JSON.stringify({ level: c.res.status >= 500 ? 'error' : 'info', service, requestId: id, method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - t0 }));
+    if (!quiet(c)) {
+      const line = { level: c.res.status >= 500 ? 'error' : 'info', service, requestId: requestIdOf(c), method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - t0 };
+      log(JSON.stringify(line));
+    }
   };
+  return [requestId({ limitLength: 128 }), logLine];
 }

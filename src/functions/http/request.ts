@@ -4,6 +4,7 @@
  */
 import type { Context, Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
 import type { Metadata } from '../../core/index/vector-index.ts';
 import { ApiError, errorResponse, toApiError } from './errors.ts';
 import { requestIdOf, requestIds } from './request-id.ts';
@@ -97,9 +98,20 @@ function parseMetadata(text: string): Metadata {
   return v as Metadata;
 }
 
-/** Request ids and logs, JSON errors for every failure and unknown route; 5xx are logged, never leaked. */
-export function installErrorHandlers(app: Hono<any>, service: string): void {
-  app.use('*', requestIds(service));
+/**
+ * Request ids and logs, a body-size cap enforced while reading (hono's body-limit: a chunked body
+ * cannot grow past it either), JSON errors for every failure and unknown route; 5xx are logged,
+ * never leaked. `maxBody` gets the request's context because the edge reads its limit from env.
+ */
+export function installErrorHandlers(app: Hono<any>, service: string, maxBody: (c: Context) => number): void {
+  app.use('*', ...requestIds(service));
+  app.use('/v1/*', (c, next) =>
+    bodyLimit({
+      // Room for multipart framing and the small text fields beside the image.
+      maxSize: maxBody(c) + 64 * 1024,
+      onError: (ctx) => errorResponse(ctx, new ApiError(413, 'too_large', `body is over the ${maxBody(c)}-byte limit`)),
+    })(c, next),
+  );
   app.onError((err, c) => {
     if (err instanceof HTTPException && err.status < 500) {
       return errorResponse(c, new ApiError(err.status as 400, 'bad_request', err.message || 'bad request'));

@@ -46,6 +46,10 @@ export async function startOriginServer(o: OriginServerOptions): Promise<OriginS
         });
       });
       server.on('error', reject);
+      // A client that trickles its request in (slowloris) is cut off instead of holding a socket.
+      const http = server as unknown as { requestTimeout: number; headersTimeout: number };
+      http.requestTimeout = 60_000;
+      http.headersTimeout = 20_000;
     } catch (err) {
       reject(err);
     }

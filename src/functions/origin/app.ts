@@ -64,7 +64,7 @@ export function createOriginApp(o: OriginOptions): Hono {
   const times = new PairTimes();
   const ready = rebuildShortlist(o.store, cache, o.shortlist);
   const app = new Hono();
-  installErrorHandlers(app, 'origin');
+  installErrorHandlers(app, 'origin', () => limits.maxBytes);
   app.use('/v1/*', async (_c, next) => {
     await ready;
     await next();
