@@ -165,6 +165,14 @@ describe('origin', () => {
     expect(sent).toBeLessThan(64);
   });
 
+  it('demands the shared token when one is configured', async () => {
+    const app = createOriginApp({ store: new MemoryFeatureStore(), initCodecs: initNodeCodecs, token: 's3cret' });
+    expect(await errorCode(await app.request('/v1/features/a', { method: 'PUT', body: bytes('a_jpg') }))).toBe('unauthorized');
+    expect(await errorCode(await app.request('/v1/stats', { headers: { authorization: 'Bearer nope' } }))).toBe('unauthorized');
+    expect((await app.request('/v1/features/a', { method: 'PUT', body: bytes('a_jpg'), headers: { authorization: 'Bearer s3cret' } })).status).toBe(201);
+    expect((await app.request('/health')).status).toBe(200);
+  });
+
   it('tags every response with a request id, echoing a sane incoming one', async () => {
     const app = origin();
     const mine = await app.request('/v1/features/nope', { headers: { 'x-request-id': 'upload-42' } });

@@ -15,6 +15,8 @@ export interface OriginEnv {
   VERIFY_MAX_CANDIDATES?: string;
   VERIFY_TIMEOUT_MS?: string;
   VERIFY_BOW_CANDIDATES?: string;
+  /** Shared secret sent to the origin as a bearer token (set the same on both sides). */
+  ORIGIN_TOKEN?: string;
 }
 
 export type OriginOutcome<T> =
@@ -92,7 +94,9 @@ export class OriginClient {
     if (!this.configured) return { status: 'disabled', reason: 'no origin configured (set ORIGIN_URL or bind ORIGIN)', ms: 0 };
     try {
       const url = this.env.ORIGIN ? `https://origin${path}` : `${this.env.ORIGIN_URL!.replace(/\/$/, '')}${path}`;
-      const headers = this.requestId ? { 'x-request-id': this.requestId } : undefined;
+      const headers: Record<string, string> = {};
+      if (this.requestId) headers['x-request-id'] = this.requestId;
+      if (this.env.ORIGIN_TOKEN) headers.authorization = `Bearer ${this.env.ORIGIN_TOKEN}`;
       const req = new Request(url, { ...init, headers, signal: AbortSignal.timeout(this.timeoutMs) });
       const res = await (this.env.ORIGIN ? this.env.ORIGIN.fetch(req) : fetch(req));
       const body = await res.json().catch(() => null) as (T & { error?: { message?: string } }) | null;

@@ -24,6 +24,8 @@ export interface OriginServerOptions {
   cacheBytes?: number;
   /** The ORB vocabulary of the BoW shortlist (default models/orb-vocab.bin). */
   vocabulary?: string;
+  /** Shared secret the edge must present (ORIGIN_TOKEN); unset on loopback. */
+  token?: string;
 }
 
 const DEFAULT_VOCABULARY = new URL('../../../models/orb-vocab.bin', import.meta.url);
@@ -33,7 +35,7 @@ export async function startOriginServer(o: OriginServerOptions): Promise<OriginS
   const vocabulary = Vocabulary.fromBytes(new Uint8Array(readFileSync(o.vocabulary ?? DEFAULT_VOCABULARY)));
   const app = createOriginApp({
     store: new FileFeatureStore(o.dir), initCodecs: initNodeCodecs, cacheBytes: o.cacheBytes, verify: { match: { kernel } },
-    shortlist: new BowShortlist(vocabulary, DEFAULT_BOW_SHORTLIST.maxSignatureDistance),
+    shortlist: new BowShortlist(vocabulary, DEFAULT_BOW_SHORTLIST.maxSignatureDistance), token: o.token,
   });
   const host = o.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {

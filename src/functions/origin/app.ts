@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS, type DecodeLimits } from '../../core/image/decode.ts';
 import { deserializeLocalFeatures, serializeLocalFeatures, type VerifyOptions } from '../../core/local/index.ts';
 import { localFeaturesFromBytes } from '../../core/pipeline.ts';
 import { checkPair, type Geometry, type QueryFeatures } from '../../core/verify/rerank.ts';
+import { constantTimeEqual, sha256Hex } from '../../core/auth/keys.ts';
 import { ApiError } from '../http/errors.ts';
 import { checkedId, checkedNamespace, fileField, STORED_NAMESPACE_MAX, installErrorHandlers, namespaceOf, readForm, readUpload, textField, validId } from '../http/request.ts';
 import type { BowShortlist } from './bow-shortlist.ts';
@@ -26,6 +27,8 @@ export interface OriginOptions {
   verify?: VerifyOptions;
   /** The BoW index that adds crop-proof candidates (rebuilt from the store on start when it can list). */
   shortlist?: BowShortlist;
+  /** When set, /v1/* needs `Authorization: Bearer <token>` (the edge's ORIGIN_TOKEN): for an origin reachable beyond loopback. */
+  token?: string;
 }
 
 /** Most candidates one verify call may name: a query's shortlist, not a scan. */
@@ -65,7 +68,10 @@ export function createOriginApp(o: OriginOptions): Hono {
   const ready = rebuildShortlist(o.store, cache, o.shortlist);
   const app = new Hono();
   installErrorHandlers(app, 'origin', () => limits.maxBytes);
-  app.use('/v1/*', async (_c, next) => {
+  app.use('/v1/*', async (c, next) => {
+    if (o.token && !constantTimeEqual(await sha256Hex(c.req.header('authorization') ?? ''), await sha256Hex(`Bearer ${o.token}`))) {
+      throw new ApiError(401, 'unauthorized', 'this origin needs "Authorization: Bearer <ORIGIN_TOKEN>"');
+    }
     await ready;
     await next();
   });

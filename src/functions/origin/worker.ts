@@ -11,6 +11,8 @@ import nearestWasm from '../../core/local/wasm/nearest.wasm';
 
 interface OriginWorkerEnv {
   FEATURES: KVNamespace;
+  /** Optional shared secret; a service binding is private already. */
+  ORIGIN_TOKEN?: string;
 }
 
 class KvFeatureStore implements FeatureStore {
@@ -42,7 +44,7 @@ export default {
   async fetch(req: Request, env: OriginWorkerEnv, ctx: ExecutionContext) {
     kernel ??= createWasmNearest(nearestWasm);
     app ??= createOriginApp({
-      store: new KvFeatureStore(env.FEATURES), initCodecs: initEdgeCodecs, cacheBytes: 32 * 1024 * 1024, verify: { match: { kernel: await kernel } },
+      store: new KvFeatureStore(env.FEATURES), initCodecs: initEdgeCodecs, cacheBytes: 32 * 1024 * 1024, verify: { match: { kernel: await kernel } }, token: env.ORIGIN_TOKEN,
     });
     return app.fetch(req, env, ctx);
   },
