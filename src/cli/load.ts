@@ -60,6 +60,7 @@ export async function load(o: LoadOptions) {
     const errors = result.errors + result.timeouts + result.non2xx;
     return {
       requests: result.requests.total, errors, rps: Math.round(result.requests.average * 10) / 10,
+      breakdown: { transport: result.errors, timeouts: result.timeouts, non2xx: result.non2xx, status: result.statusCodeStats },
       p50_ms: result.latency.p50, p99_ms: result.latency.p99, connections: o.connections, seconds: o.seconds, preloaded: refs.length,
     };
   } finally {
