@@ -185,7 +185,8 @@ async function realPairs(benchDir: string, limit: number, cfg: PatchDescConfig, 
     tDescribe.learned.push(q.tOrb + q.tLearned);
     const src = await ref(source);
     const others = await Promise.all(unrelatedIds.filter((u) => u !== source).map(ref));
-    const family = /^[a-z-]+/i.exec(transform)?.[0] ?? transform;
+    // Quoted transforms ("colorjitter(b1.3, ...)") start with a quote: take the first word.
+    const family = /[a-z-]+/i.exec(transform)?.[0] ?? transform;
     if (!byTransform.has(family)) byTransform.set(family, { rbrief: [], learned: [] });
     for (const kind of KINDS) {
       const s = per[kind];
