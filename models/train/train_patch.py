@@ -26,6 +26,7 @@ from patch_losses import hardnet, infonce  # noqa: E402
 from patch_model import PatchDesc, count_params  # noqa: E402
 from train import finish_run, lr_at, resume_ckpt, save_ckpt  # noqa: E402  (copy-desc's schedule and checkpoints)
 
+LOG_COLUMNS = ['step', 'minutes', 'lr', 'loss', 'd_pos', 'd_neg', 'pairs_per_s', 'eval_acc', 'eval_fpr95']
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
 
@@ -98,7 +99,7 @@ def main():
     logf = open(log_path, 'w' if new_log else 'a', newline='')
     logw = csv.writer(logf)
     if new_log:
-        logw.writerow(['step', 'minutes', 'lr', 'loss', 'd_pos', 'd_neg', 'pairs_per_s', 'eval_acc', 'eval_fpr95'])
+        logw.writerow(LOG_COLUMNS)
     model.train()
     t_ckpt = time.time()
     acc = [0.0, 0.0, 0.0, 0]
@@ -129,15 +130,13 @@ def main():
             print(f'  eval acc {ev[0]} fpr95 {ev[1]} (ckpt)', file=sys.stderr, flush=True)
             t_ckpt = prev = time.time()  # evaluation and checkpointing are not training time
         if step % args.log_every == 0 or ev[0]:
-            n = max(acc[3], 1)
-            logw.writerow([step, f'{spent / 60:.2f}', f'{lr:.3e}', f'{acc[0] / n:.4f}', f'{acc[1] / n:.4f}',
-                           f'{acc[2] / n:.4f}', f'{pairs / (now - t_log):.0f}', *ev])
+            # One row per log interval: means since the last row, then the held-out numbers if any.
+            row = dict(zip(LOG_COLUMNS, [step, f'{spent / 60:.2f}', f'{lr:.3e}', *(f'{x / max(acc[3], 1):.4f}' for x in acc[:3]),
+                                         f'{pairs / (now - t_log):.0f}', *ev]))
+            logw.writerow(row.values())
             logf.flush()
-            print(f'step {step} {spent / 60:.1f}min lr {lr:.2e} loss {acc[0] / n:.4f} d+ {acc[1] / n:.3f} '
-                  f'd- {acc[2] / n:.3f} {pairs / (now - t_log):.0f} pairs/s', file=sys.stderr, flush=True)
-            acc = [0.0, 0.0, 0.0, 0]
-            t_log = now
-            pairs = 0
+            print(' '.join(f'{k} {v}' for k, v in row.items() if v != ''), file=sys.stderr, flush=True)
+            acc, t_log, pairs = [0.0, 0.0, 0.0, 0], now, 0
     ea_acc, ea_fpr = evaluate(model, ea, eb)
     save_ckpt(ckpt_path, model, opt, step, spent, args)
     logw.writerow([step, f'{spent / 60:.2f}', '0', '', '', '', '', f'{ea_acc:.4f}', f'{ea_fpr:.4f}'])
