@@ -6,12 +6,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { trainPCA } from '../core/quant/pca.ts';
 import { trainPQ } from '../core/quant/pq.ts';
-import { Rng } from '../core/quant/rng.ts';
 import { decodeImage } from '../core/image/decode.ts';
 import { packToBytes } from '../core/signals/descriptor.ts';
 import { initNodeCodecs } from '../functions/node/codecs.ts';
 import { loadNodeEmbeddingSignal } from '../functions/node/onnx.ts';
-import { listImagesRecursive } from './files.ts';
+import { shuffledTrainingImages } from './files.ts';
 import { Progress } from './progress.ts';
 
 export interface PackOptions {
@@ -29,11 +28,8 @@ export interface PackOptions {
 }
 
 export async function buildPack(o: PackOptions): Promise<Record<string, unknown>> {
-  if (/(^|\/)bench(\/|$)/.test(o.images)) throw new Error('refusing to learn a pack from a benchmark folder');
+  const { files } = shuffledTrainingImages(o.images, o.seed, 'a pack');
   await initNodeCodecs();
-  const files = listImagesRecursive(o.images);
-  const rng = new Rng(o.seed);
-  for (let i = files.length - 1; i > 0; i--) { const j = rng.int(i + 1); [files[i], files[j]] = [files[j], files[i]]; }
   const chosen = files.slice(0, o.limit);
   const base = await loadNodeEmbeddingSignal(o.model);
   const dim = base.index.dimensions;

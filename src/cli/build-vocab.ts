@@ -11,7 +11,7 @@ import { extractOrb } from '../core/local/orb.ts';
 import { trainVocabulary } from '../core/local/vocab.ts';
 import { Rng } from '../core/quant/rng.ts';
 import { initNodeCodecs } from '../functions/node/codecs.ts';
-import { listImagesRecursive } from './files.ts';
+import { shuffledTrainingImages } from './files.ts';
 import { Progress } from './progress.ts';
 import { checkVocabulary } from './vocab-check.ts';
 
@@ -30,11 +30,8 @@ export interface VocabBuildOptions {
 }
 
 export async function buildVocab(o: VocabBuildOptions): Promise<Record<string, unknown>> {
-  if (/(^|\/)bench(\/|$)/.test(o.images)) throw new Error('refusing to learn a vocabulary from a benchmark folder');
+  const { files, rng } = shuffledTrainingImages(o.images, o.seed, 'a vocabulary');
   await initNodeCodecs();
-  const files = listImagesRecursive(o.images);
-  const rng = new Rng(o.seed);
-  for (let i = files.length - 1; i > 0; i--) { const j = rng.int(i + 1); [files[i], files[j]] = [files[j], files[i]]; }
   const train = files.slice(0, o.limit);
   const heldOut = files.slice(o.limit);
 
