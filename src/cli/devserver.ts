@@ -73,3 +73,38 @@ function processGroupRss(pgid: number, name: string): number {
   }
   return kib / 1024;
 }
+
+export interface ServeProcess {
+  url: string;
+  originUrl: string;
+  stop(): void;
+}
+
+/** Starts `copycat serve` (edge + origin, what `npm start` runs) on free loopback ports, fresh state. */
+export async function startServe(persistTo: string, env: Record<string, string> = {}, timeoutMs = 120_000): Promise<ServeProcess> {
+  const [port, originPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, [`${ROOT}bin/copycat.js`, 'serve', '--port', String(port), '--origin-port', String(originPort), '--persist-to', persistTo], {
+    cwd: ROOT, env: { ...process.env, CI: 'true', ...env }, stdio: ['ignore', 'ignore', 'pipe'], detached: true,
+  });
+  let log = '';
+  child.stderr!.on('data', (d) => (log += d));
+  const url = `http://127.0.0.1:${port}`;
+  const originUrl = `http://127.0.0.1:${originPort}`;
+  const deadline = Date.now() + timeoutMs;
+  for (const u of [url, originUrl]) {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`copycat serve exited early:\n${log}`);
+      if (Date.now() > deadline) throw new Error(`copycat serve did not answer within ${timeoutMs} ms:\n${log}`);
+      try {
+        if ((await fetch(`${u}/health`)).ok) break;
+      } catch { /* not up yet */ }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return {
+    url, originUrl,
+    stop: () => {
+      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
+    },
+  };
+}

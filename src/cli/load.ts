@@ -4,12 +4,11 @@
  * index request, over real photos. Errors are transport errors, timeouts and any non-2xx. The last
  * line is a one-line JSON summary.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { freePort, ROOT } from './devserver.ts';
+import { startServe } from './devserver.ts';
 import { idOf, listImages } from './files.ts';
 
 export interface LoadOptions {
@@ -20,27 +19,12 @@ export interface LoadOptions {
   preload: number;
 }
 
-async function waitFor(url: string, ms = 120_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
 export async function load(o: LoadOptions) {
   const files = listImages(o.images);
   if (files.length < 10) throw new Error(`need at least 10 images in ${o.images}`);
-  const [port, originPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [`${ROOT}bin/copycat.js`, 'serve', '--port', String(port), '--origin-port', String(originPort), '--persist-to', mkdtempSync(join(tmpdir(), 'copycat-load-'))], {
-    cwd: ROOT, env: { ...process.env, LOG_REQUESTS: 'false', CI: 'true' }, stdio: ['ignore', 'ignore', 'inherit'], detached: true,
-  });
-  const url = `http://127.0.0.1:${port}`;
+  const srv = await startServe(mkdtempSync(join(tmpdir(), 'copycat-load-')), { LOG_REQUESTS: 'false' });
+  const url = srv.url;
   try {
-    await waitFor(`${url}/health`);
     const refs = files.slice(0, o.preload);
     for (const f of refs) await fetch(`${url}/v1/images/${idOf(f)}`, { method: 'PUT', body: readFileSync(f) });
     const bodies = files.map((f) => readFileSync(f));
@@ -64,6 +48,6 @@ export async function load(o: LoadOptions) {
       p50_ms: result.latency.p50, p99_ms: result.latency.p99, connections: o.connections, seconds: o.seconds, preloaded: refs.length,
     };
   } finally {
-    try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
+    srv.stop();
   }
 }

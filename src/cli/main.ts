@@ -23,6 +23,7 @@ import { serve } from './serve.ts';
 import { fuzz } from './fuzz/run.ts';
 import { durability } from './durability.ts';
 import { load } from './load.ts';
+import { benchServed } from './bench-served.ts';
 import { benchVerify } from './bench-verify.ts';
 
 const USAGE = `copycat <command> [options]
@@ -49,7 +50,7 @@ const USAGE = `copycat <command> [options]
   load [images-dir] [--connections 50] [--seconds 60] [--limit 200]
                                                     npm start under mixed search/index load; JSON summary last
   timing <dir...> [--limit N]                       fingerprint time per image, Node vs workerd (wrangler dev)
-  bench --refs <dir> --queries <dir> --truth <truth.csv> [--top 10] [--signals a,b] [--out preds.csv]
+  bench --refs <dir> --queries <dir> --truth <truth.csv> [--top 10] [--signals a,b] [--out preds.csv] [--served]
                                                     predict + metrics (same as bench/score.py) + timing
 
 signals: pdq, hist_hsv, hist_gray, embed (default: ${DEFAULT_SIGNALS.join(',')}, fused)
@@ -90,7 +91,7 @@ async function main(argv: string[]): Promise<void> {
       truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
       'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'flat-index': { type: 'boolean' }, verify: { type: 'boolean' }, 'no-verify': { type: 'boolean' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
-      runs: { type: 'string' }, connections: { type: 'string' }, seconds: { type: 'string' }, cases: { type: 'string' }, 'server-sample': { type: 'string' }, 'timeout-ms': { type: 'string' },
+      served: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' }, seconds: { type: 'string' }, cases: { type: 'string' }, 'server-sample': { type: 'string' }, 'timeout-ms': { type: 'string' },
       port: { type: 'string' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
       'max-descriptors': { type: 'string' }, vocab: { type: 'string' }, 'no-bow': { type: 'boolean' }, branching: { type: 'string' }, depth: { type: 'string' }, check: { type: 'string' },
     },
@@ -236,6 +237,7 @@ async function cmdFingerprint(files: string[], names: string[], po: PipelineOpti
 
 async function cmdBench(o: Record<string, string | undefined> & { 'no-verify'?: boolean; 'no-bow'?: boolean }, top: number): Promise<void> {
   const truth = parseCsv(readFileSync(need(o.truth, '--truth'), 'utf8')) as unknown as TruthRow[];
+  if (o.served) return cmdBenchServed(o, truth, top);
   const p = await createPipeline(signalsOf(o.signals), pipelineOptions(o));
   const r = await runPredict(p, { refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, dumpCandidates: o['dump-candidates'], verify: verifyWanted(o), vocabulary: vocabularyFor(o) });
   if (o.out) writeFileSync(o.out, 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
@@ -254,6 +256,22 @@ async function cmdBench(o: Record<string, string | undefined> & { 'no-verify'?: 
     uAP: m.microAP, recall_at_p90: m.recallAtP90, threshold_at_p90: Number.isFinite(m.thresholdAtP90) ? m.thresholdAtP90 : null,
     distractor_fpr_at_p90: m.distractorFprAtP90, at_threshold: m.atThreshold, ...timing,
   }));
+}
+
+/** The benchmark through `copycat serve` over HTTP: the service's own answers, scored the same way. */
+async function cmdBenchServed(o: Record<string, string | undefined>, truth: TruthRow[], top: number): Promise<void> {
+  const r = await benchServed({ refs: need(o.refs, '--refs'), queries: need(o.queries, '--queries'), top, concurrency: 2 });
+  if (o.out) writeFileSync(o.out, 'query,source,score\n' + r.rows.map((x) => `${x.query},${x.source},${x.score.toFixed(6)}`).join('\n') + '\n');
+  const preds = r.rows.map((x) => ({ query: x.query, source: x.source, score: Number(x.score.toFixed(6)) }));
+  const m = evaluate(truth, preds, o.threshold !== undefined ? Number(o.threshold) : r.copyThreshold);
+  reportFailures(r.failures);
+  console.log(formatMetrics(m));
+  console.log(`search round trip (2 in flight): median ${median(r.searchMs).toFixed(0)} ms; verification ${JSON.stringify(r.verification)}`);
+  console.log(JSON.stringify({
+    served: true, top1: m.top1, top1_by_tier: Object.fromEntries(Object.entries(m.top1ByTier).map(([k, v]) => [k, v.accuracy])),
+    uAP: m.microAP, recall_at_p90: m.recallAtP90, at_threshold: m.atThreshold, search_ms_median: median(r.searchMs), verification: r.verification,
+  }));
+  if (r.failures.length) process.exitCode = 1;
 }
 
 /** Real JPEG, PNG and WebP files from the s1 benchmark (fuzzing needs valid files to mutate). */

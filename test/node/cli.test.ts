@@ -98,4 +98,17 @@ describe('copycat CLI', () => {
     expect(ours.top1).toBe(1);
     expect(r.stdout).toMatch(/time per image: fingerprint/);
   });
+
+  it('bench --served answers through npm start (edge + origin) with the same ranking as in process', () => {
+    const inProcess = join(dir, 'bench-preds-inproc.csv');
+    const served = join(dir, 'bench-preds-served.csv');
+    expect(cli('bench', '--refs', join(dir, 'refs'), '--queries', join(dir, 'queries'), '--truth', join(dir, 'truth.csv'), '--out', inProcess, '--quiet').status).toBe(0);
+    const r = spawnSync('node', [BIN, 'bench', '--served', '--refs', join(dir, 'refs'), '--queries', join(dir, 'queries'), '--truth', join(dir, 'truth.csv'), '--out', served], { encoding: 'utf8', timeout: 240_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(summary).toMatchObject({ served: true, top1: 1 });
+    expect(summary.verification.done).toBe(10);
+    const top1 = (file: string) => readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')).filter((x, i, all) => all.findIndex((y) => y[0] === x[0]) === i).map((x) => `${x[0]}>${x[1]}`).sort();
+    expect(top1(served)).toEqual(top1(inProcess));
+  });
 });
