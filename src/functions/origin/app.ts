@@ -193,8 +193,13 @@ function parseShortlist(text: string | null): number {
 async function rebuildShortlist(store: FeatureStore, cache: FeatureCache, shortlist?: BowShortlist): Promise<void> {
   if (!shortlist || !store.list) return;
   for await (const { namespace, id } of store.list()) {
-    const f = await cache.get(namespace, id);
-    if (f) shortlist.add(namespace, id, f);
+    // One unreadable file must not keep the origin from serving the rest.
+    try {
+      const f = await cache.get(namespace, id);
+      if (f) shortlist.add(namespace, id, f);
+    } catch (err) {
+      console.error(JSON.stringify({ level: 'error', service: 'origin', msg: 'skipping unreadable features', namespace, id, error: String(err) }));
+    }
   }
 }
 
