@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { S1 } from '../support/fixtures.ts';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/core/image/decode.ts';
 import { resampleRegion, resizeArea } from '../../src/core/image/resize.ts';
@@ -159,7 +160,7 @@ describe.skipIf(!existsSync(SHIPPED))('BoW shortlist with the shipped vocabulary
     expect(hits[0].score).toBeGreaterThan(1.5 * hits[1].score);
   });
 
-  const BENCH = '/work/shared/bench/s1';
+  const BENCH = S1.replace(/\/$/, '');
   it.skipIf(!existsSync(`${BENCH}/refs/R00029.jpg`))('finds real photos from a crop and from a paste into another photo', async () => {
     await initNodeCodecs();
     const load = async (id: string) => decodeImage(new Uint8Array(readFileSync(`${BENCH}/refs/${id}.jpg`)));
