@@ -1,3 +1,4 @@
+import { S1 } from '../support/fixtures.ts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +20,7 @@ import { createNodeOnnxRunner, loadEncoderConfig, loadNodeEmbeddingSignal } from
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const MODELS = join(ROOT, 'models');
-const BENCH = '/work/shared/bench/s1';
+const BENCH = S1.replace(/\/$/, '');
 
 function readJson(path: string): unknown {
   return JSON.parse(readFileSync(path, 'utf8'));

@@ -1,3 +1,4 @@
+import { S1 } from '../support/fixtures.ts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/core/image/decode.ts';
@@ -281,11 +282,11 @@ describe('matching: brute force and LSH', () => {
   });
 });
 
-const BENCH = '/work/shared/bench/s1';
+const BENCH = S1.replace(/\/$/, '');
 const hasBench = existsSync(`${BENCH}/truth.csv`);
 if (!hasBench) console.log(`local.test: skipping real-photo checks, ${BENCH} is absent`);
 
-describe.skipIf(!hasBench)('verification on real photos from /work/shared/bench/s1', () => {
+describe.skipIf(!hasBench)('verification on real photos from ../shared/bench/s1', () => {
   it('the true source gets far more inliers than unrelated references', async () => {
     await initNodeCodecs();
     const rows = readFileSync(`${BENCH}/truth.csv`, 'utf8').trim().split(/\r?\n/).slice(1).map((l) => l.split(','));
