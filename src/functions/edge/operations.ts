@@ -1,0 +1,79 @@
+/**
+ * The two things the edge does with an image, independent of how it arrived: index it, or search
+ * for its source. The HTTP routes (app.ts) and the webhook queue consumer (webhooks/) both call
+ * these, so an image checked through a webhook gets exactly the answer the API would give.
+ * Namespaces here are stored ones (tenant-prefixed when auth is on).
+ */
+import { DEFAULT_LIMITS, type DecodeLimits } from '../../core/image/decode.ts';
+import { verdictFor } from '../../core/fusion/fusion.ts';
+import type { SearchHit } from '../../core/index/catalog.ts';
+import type { Metadata } from '../../core/index/vector-index.ts';
+import { describePdq, fingerprintBytes } from '../../core/pipeline.ts';
+import { packFingerprint } from '../../core/signals/fingerprint.ts';
+import { initEdgeCodecs } from './codecs.ts';
+import { OriginClient, type OriginEnv } from './origin-client.ts';
+import { createEdgePipeline } from './pipeline.ts';
+import type { CatalogStore } from './store.ts';
+import { verifyHits } from './verification.ts';
+
+export interface CatalogEnv extends OriginEnv {
+  CATALOG: DurableObjectNamespace<CatalogStore>;
+  MAX_IMAGE_BYTES?: string;
+  MAX_IMAGE_PIXELS?: string;
+}
+
+export function limitsOf(env: CatalogEnv): DecodeLimits {
+  return {
+    maxBytes: Number(env.MAX_IMAGE_BYTES) || DEFAULT_LIMITS.maxBytes,
+    maxPixels: Number(env.MAX_IMAGE_PIXELS) || DEFAULT_LIMITS.maxPixels,
+  };
+}
+
+export function catalog(env: CatalogEnv): DurableObjectStub<CatalogStore> {
+  return env.CATALOG.get(env.CATALOG.idFromName('catalog'));
+}
+
+export async function fingerprintImage(env: CatalogEnv, bytes: Uint8Array) {
+  await initEdgeCodecs();
+  const p = createEdgePipeline();
+  const res = await fingerprintBytes(p.signals, bytes, limitsOf(env));
+  return { ...res, packed: packFingerprint(p.signals, res.fingerprint) };
+}
+
+export async function indexImage(env: CatalogEnv, namespace: string, id: string, bytes: Uint8Array, metadata: Metadata | undefined, requestId?: string) {
+  const fp = await fingerprintImage(env, bytes);
+  const { created } = await catalog(env).upsert({ id, namespace, metadata, width: fp.width, height: fp.height, fingerprint: fp.packed });
+  // The global fingerprint is durable before the origin is asked; if the origin fails, the image is
+  // still searchable, only unverifiable, and a repeated PUT of the same image repairs it.
+  const r = await new OriginClient(env, requestId).storeFeatures(namespace, id, bytes);
+  const localFeatures = r.status === 'ok' ? { status: 'stored', ...r.value } : { status: r.status, reason: r.reason };
+  return { created, width: fp.width, height: fp.height, ...describePdq(fp.fingerprint), localFeatures };
+}
+
+export interface SearchOptions {
+  topK: number;
+  verify: boolean;
+  requestId?: string;
+}
+
+export async function searchImage(env: CatalogEnv, namespace: string, bytes: Uint8Array, o: SearchOptions) {
+  const t0 = Date.now();
+  const fp = await fingerprintImage(env, bytes);
+  // Ask for enough candidates to fill the verification band whatever topK the caller wants.
+  const depth = Math.max(o.topK, Number(env.VERIFY_MAX_CANDIDATES) || 10);
+  // The RPC stub types `unknown` metadata as unserializable; the values are plain JSON.
+  const hits = (await catalog(env).search(fp.packed, namespace, depth)) as unknown as SearchHit[];
+  const scoreIds = async (ids: string[]) => (await catalog(env).scoreIds(fp.packed, namespace, ids)) as unknown as SearchHit[];
+  const checked = await verifyHits(env, namespace, bytes, hits, o.verify, scoreIds, o.requestId);
+  const fusion = createEdgePipeline().fusion;
+  const best = checked.hits[0]?.score ?? 0;
+  return {
+    matches: checked.hits.slice(0, o.topK).map((h) => ({ id: h.id, score: h.score, signals: h.signals, verification: h.verification, metadata: h.metadata })),
+    verdict: verdictFor(fusion, best),
+    threshold: fusion.copyThreshold,
+    reviewThreshold: fusion.reviewThreshold,
+    verification: checked.verification,
+    query: { width: fp.width, height: fp.height, ...describePdq(fp.fingerprint) },
+    tookMs: Date.now() - t0,
+  };
+}
