@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { buildFixtures } from '../support/fixtures.ts';
+import { startReceiver } from '../support/receiver.ts';
 import { startOriginServer } from '../../src/functions/node/origin.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -24,10 +25,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const origin = await startOriginServer({ dir: mkdtempSync(join(tmpdir(), 'copycat-origin-')) });
   const silent = createServer(() => {});
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const receiver = await startReceiver({ 'a.jpg': Buffer.from(fixtures.a_jpg, 'base64'), 'a_copy.jpg': Buffer.from(fixtures.a_copy_jpg, 'base64') });
+  project.provide('receiverUrl', receiver.url);
   project.provide('originUrl', origin.url);
   project.provide('silentOriginUrl', `http://127.0.0.1:${(silent.address() as { port: number }).port}`);
   return async () => {
     await origin.close();
+    receiver.server.close();
     silent.close();
   };
 }
@@ -36,6 +40,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     fixtures: Record<string, string>;
     originUrl: string;
+    receiverUrl: string;
     silentOriginUrl: string;
   }
 }

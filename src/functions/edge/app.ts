@@ -10,12 +10,14 @@ import { requestIdOf } from '../http/request-id.ts';
 import { OPENAPI } from './openapi.ts';
 import { createEdgePipeline } from './pipeline.ts';
 import { OriginClient, verifyBand } from './origin-client.ts';
-import { catalog, fingerprintImage, indexImage, limitsOf, searchImage, type CatalogEnv } from './operations.ts';
+import { catalog, fingerprintImage, indexImage, limitsOf, searchImage } from './operations.ts';
 import type { StoredImageInfo } from './store.ts';
-import { authenticate, requireScope, storedNamespace, visibleNamespace, type AuthEnv } from './auth.ts';
+import { authenticate, requireScope, storedNamespace, visibleNamespace } from './auth.ts';
 import { keyRoutes } from './key-routes.ts';
+import type { ConsumerEnv } from './webhooks/consumer.ts';
+import { webhookRoutes } from './webhooks/routes.ts';
 
-export interface Env extends CatalogEnv, AuthEnv {}
+export interface Env extends ConsumerEnv {}
 
 type AppEnv = { Bindings: Env };
 
@@ -23,6 +25,7 @@ export const app = new Hono<AppEnv>();
 installErrorHandlers(app, 'edge', (c) => limitsOf(c.env).maxBytes);
 app.use('*', authenticate(['/health', '/openapi.json']));
 app.route('/v1/keys', keyRoutes);
+app.route('/v1/webhooks', webhookRoutes);
 
 function readImage(c: Context<AppEnv>) {
   return readUpload(c, limitsOf(c.env).maxBytes);
