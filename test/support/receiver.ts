@@ -27,7 +27,7 @@ export function startReceiver(images: Record<string, Uint8Array>): Promise<{ url
       }
       const n = (hits.get(path) ?? 0) + 1;
       hits.set(path, n);
-      const answered = path.startsWith('/flaky') && n <= 2 ? 500 : 200;
+      const answered = path.startsWith('/down') || (path.startsWith('/flaky') && n <= 2) ? 500 : 200;
       log.push({ path, headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8'), at: Date.now(), answered });
       res.statusCode = answered;
       res.end(answered === 200 ? 'ok' : 'try again');

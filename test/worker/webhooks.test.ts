@@ -1,8 +1,9 @@
 // Webhooks end to end inside workerd: signed ingest -> queue -> search -> signed deliveries to a
 // real receiver on loopback (test/support/receiver.ts), retries, failures, replays, bad signatures.
-import { SELF } from 'cloudflare:test';
+import { env, SELF } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
 import { checkSignature, signatureHeaders } from '../../src/core/webhooks/signature.ts';
+import { app } from '../../src/functions/edge/app.ts';
 
 const SECRET = 'test-webhook-secret';
 const receiver = inject('receiverUrl');
@@ -84,5 +85,56 @@ describe('webhooks', () => {
     expect(replay.status).toBe(200);
     expect(await replay.json()).toMatchObject({ duplicate: true });
     expect((await ingest({ event_id: 'x', type: 'upload' })).status).toBe(400);
+  });
+
+  it('indexes when a subscription asks for it, and says so with image.indexed', async () => {
+    const sub = await json<{ id: string }>('/v1/webhooks/subscriptions', {
+      method: 'POST', body: JSON.stringify({ url: `${receiver}/idx-${run}`, events: ['image.indexed'], index: 'always' }),
+    });
+    try {
+      expect((await ingest({ event_id: `e5-${run}`, type: 'upload', image_id: `img5-${run}`, namespace: `idx${run}`, image_base64: fx.b_jpg })).status).toBe(202);
+      // Events of earlier tests may still be in the queue and reach this subscription too.
+      const deadline = Date.now() + 30_000;
+      let hook: Received | undefined;
+      while (!hook && Date.now() < deadline) hook = (await received(`/idx-${run}`, 1, 1000)).find((r) => JSON.parse(r.body).event_id === `e5-${run}`);
+      expect(JSON.parse(hook!.body)).toMatchObject({ type: 'image.indexed', data: { image_id: `img5-${run}` } });
+      expect((await SELF.fetch(`http://copycat.test/v1/images/img5-${run}?namespace=idx${run}`)).status).toBe(200);
+    } finally {
+      await SELF.fetch(`http://copycat.test/v1/webhooks/subscriptions/${sub.id}`, { method: 'DELETE' });
+    }
+  });
+
+  it('gives up on a receiver that never answers 200 and records the delivery as failed', async () => {
+    expect((await ingest({ event_id: `e6-${run}`, type: 'upload', image_base64: fx.c_png, callback_url: `${receiver}/down-${run}` })).status).toBe(202);
+    const deadline = Date.now() + 60_000;
+    let d: { status: string; attempts: number; lastError: string } | undefined;
+    while (Date.now() < deadline) {
+      const all = (await json<{ deliveries: (typeof d & { url: string })[] }>(`/v1/webhooks/deliveries?event_id=e6-${run}`)).deliveries;
+      d = all.find((x) => x!.url.includes(`/down-${run}`));
+      if (d?.status === 'failed') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(d).toMatchObject({ status: 'failed', attempts: 7 });
+    expect(d!.lastError).toMatch(/gave up/);
+    expect(await received(`/down-${run}`, 7)).toHaveLength(7);
+  }, 90_000);
+
+  it("keeps a tenant's webhook events and deliveries from other tenants", async () => {
+    const ADMIN = 'bootstrap-admin-for-webhooks';
+    const on = { ...env, AUTH: 'on', ADMIN_KEY: ADMIN };
+    const key = async (tenant: string) => {
+      const r = await app.request('http://copycat.test/v1/keys', { method: 'POST', body: JSON.stringify({ tenant, scopes: ['read', 'write'] }), headers: { authorization: `Bearer ${ADMIN}` } }, on);
+      return ((await r.json()) as { key: string }).key;
+    };
+    const [a, b] = [await key(`wa${run}`), await key(`wb${run}`)];
+    const body = JSON.stringify({ event_id: `t-${run}`, type: 'upload', image_base64: fx.a_jpg });
+    const headers = { ...(await signatureHeaders(SECRET, body)), authorization: `Bearer ${a}` };
+    expect((await app.request('http://copycat.test/v1/webhooks/ingest', { method: 'POST', body, headers }, on)).status).toBe(202);
+    const mine = await app.request(`http://copycat.test/v1/webhooks/events/t-${run}`, { headers: { authorization: `Bearer ${a}` } }, on);
+    expect(mine.status).toBe(200);
+    const theirs = await app.request(`http://copycat.test/v1/webhooks/events/t-${run}`, { headers: { authorization: `Bearer ${b}` } }, on);
+    expect(theirs.status).toBe(404);
+    const anon = await app.request('http://copycat.test/v1/webhooks/ingest', { method: 'POST', body, headers: await signatureHeaders(SECRET, body) }, on);
+    expect(anon.status).toBe(401);
   });
 });
