@@ -24,6 +24,8 @@ export async function serve(o: ServeOptions): Promise<number> {
     [
       `${ROOT}node_modules/wrangler/bin/wrangler.js`, 'dev', '--local', '--ip', o.host, '--port', String(o.port),
       '--persist-to', o.persistTo, '--var', `ORIGIN_URL:${origin.url}`,
+      // Secrets given in the environment reach the local Worker (deployed Workers use wrangler secret).
+      ...['WEBHOOK_SECRET', 'ADMIN_KEY', 'AUTH'].filter((k) => process.env[k]).flatMap((k) => ['--var', `${k}:${process.env[k]}`]),
     ],
     { cwd: ROOT, stdio: 'inherit', env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' } },
   );
