@@ -16,7 +16,7 @@ const id = { name: 'id', in: 'path', required: true, schema: { type: 'string', p
 
 export const OPENAPI = {
   openapi: '3.1.0',
-  info: { title: 'copycat', version: '0.1.0', description: 'Image copy detection at the edge.' },
+  info: { title: 'copycat', version: '0.1.0', description: 'Image copy detection at the edge. With AUTH=on every route but /health and /openapi.json needs Authorization: Bearer <key>.' },
   paths: {
     '/health': { get: { summary: 'Liveness', responses: { 200: { description: 'ok' } } } },
     '/v1/images/{id}': {
@@ -47,6 +47,24 @@ export const OPENAPI = {
     '/v1/fingerprint': {
       post: { summary: 'Fingerprint an image without indexing it (PDQ hex and quality)', requestBody: image, responses: { 200: { description: '{width, height, pdq, pdqQuality, signals}' }, 400: err, 413: err, 415: err, 422: err } },
     },
+    '/v1/webhooks/ingest': {
+      post: {
+        summary: 'A signed event (x-copycat-timestamp, x-copycat-signature: v1=HMAC-SHA256(secret, "ts.body")): {event_id, type, image_url | image_base64, metadata?, namespace?, image_id?, callback_url?}',
+        responses: { 202: { description: 'queued' }, 200: { description: 'duplicate event_id' }, 400: err, 401: err, 409: err, 413: err },
+      },
+    },
+    '/v1/webhooks/events/{eventId}': { get: { summary: "An event's status and result", responses: { 200: { description: 'event' }, 404: err } } },
+    '/v1/webhooks/subscriptions': {
+      post: { summary: 'Subscribe {url, events: [check.completed|copy.detected|image.indexed], index: never|always|unless_copy}; returns the signing secret once', responses: { 201: { description: 'created' }, 400: err } },
+      get: { summary: "The tenant's subscriptions (without secrets)", responses: { 200: { description: 'list' } } },
+    },
+    '/v1/webhooks/subscriptions/{id}': { delete: { summary: 'Unsubscribe', responses: { 200: { description: 'deleted' }, 404: err } } },
+    '/v1/webhooks/deliveries': { get: { summary: 'Delivery log: status, attempts, last status, retry delays (?event_id=, ?limit=)', responses: { 200: { description: 'list' } } } },
+    '/v1/keys': {
+      post: { summary: 'Create an API key {tenant, scopes, name} (admin; shown once)', responses: { 201: { description: 'created' }, 400: err, 403: err, 409: err } },
+      get: { summary: 'List keys (admin; no secrets)', responses: { 200: { description: 'list' } } },
+    },
+    '/v1/keys/{kid}': { delete: { summary: 'Revoke a key (admin)', responses: { 200: { description: 'revoked' }, 404: err } } },
     '/v1/stats': { get: { summary: 'Counts, signals and the fusion model', responses: { 200: { description: 'stats' } } } },
   },
   components: {
