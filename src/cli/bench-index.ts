@@ -1,0 +1,200 @@
+/**
+ * `copycat bench-index` / `npm run bench:index -- --n 1000000 --dim 256`: the IVF-PQ shard at
+ * scale, against FAISS on the same vectors. Vectors follow real descriptor statistics: the served
+ * `embed` vectors (whitened copy-desc) of ../shared/train photos are the centres of a mixture whose
+ * spread matches how far real photos sit from their nearest neighbour; the s1 references are added
+ * among them, so the true-copy hit rate at n vectors can be compared with the one at 562. Full
+ * vectors stand in for cold storage (SQLite in the Durable Object) and are only read to re-rank.
+ * FAISS (models/train/faiss_baseline.py, python3-faiss) gives exact ground truth and its own
+ * IVF-PQ + RefineFlat timing with the same parameters, one thread, one query at a time.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeImage } from '../core/image/decode.ts';
+import { IVFPQIndex } from '../core/index/ivf-pq-index.ts';
+import { parseCsv } from '../core/eval/metrics.ts';
+import { Rng } from '../core/quant/rng.ts';
+import type { Signal } from '../core/signals/signal.ts';
+import { initNodeCodecs } from '../functions/node/codecs.ts';
+import { loadNodeModelSignal } from '../functions/node/onnx.ts';
+import { ROOT } from './devserver.ts';
+import { idOf, listImages, shuffledTrainingImages } from './files.ts';
+import { median } from './predict.ts';
+import { Progress } from './progress.ts';
+import { DEFAULT_MODEL } from './runtime.ts';
+
+export interface IndexBenchOptions {
+  n: number;
+  queries: number;
+  nlist: number;
+  m: number;
+  nprobe: number;
+  refine: number;
+  trainN: number;
+  trainImages: number;
+  out: string;
+  /** Must equal the descriptor's dimension when given (the vectors are the served ones). */
+  dim?: number;
+}
+
+async function embedFiles(signal: Signal, files: string[], label: string): Promise<Float32Array> {
+  const dim = signal.index.dimensions;
+  const out = new Float32Array(files.length * dim);
+  const bar = new Progress(label, files.length);
+  for (let i = 0; i < files.length; i++) {
+    const img = await decodeImage(new Uint8Array(readFileSync(files[i])));
+    out.set(signal.toVector(await signal.extract(img)), i * dim);
+    bar.tick();
+  }
+  bar.end();
+  return out;
+}
+
+/** Embeddings, cached under the output folder (they take minutes and never change for a model). */
+async function cachedEmbeddings(signal: Signal, files: string[], path: string, label: string): Promise<Float32Array> {
+  if (existsSync(path)) return new Float32Array(readFileSync(path).buffer.slice(0));
+  const v = await embedFiles(signal, files, label);
+  writeFileSync(path, v);
+  return v;
+}
+
+/** The median cosine between a real vector and its nearest other: the spread the mixture copies. */
+function nearestNeighbourCosine(r: Float32Array, k: number, dim: number): number {
+  const best: number[] = [];
+  for (let i = 0; i < k; i++) {
+    let b = -1;
+    for (let j = 0; j < k; j++) {
+      if (i === j) continue;
+      let s = 0;
+      for (let t = 0; t < dim; t++) s += r[i * dim + t] * r[j * dim + t];
+      if (s > b) b = s;
+    }
+    best.push(b);
+  }
+  return median(best);
+}
+
+function sampleMixture(r: Float32Array, k: number, dim: number, sigma: number, n: number, rng: Rng, out: Float32Array, offset: number): void {
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+  const scale = sigma / Math.sqrt(dim);
+  for (let i = 0; i < n; i++) {
+    const c = rng.int(k);
+    let norm = 0;
+    const o = offset + i * dim;
+    for (let t = 0; t < dim; t++) {
+      const v = r[c * dim + t] + scale * gauss();
+      out[o + t] = v;
+      norm += v * v;
+    }
+    const inv = 1 / Math.sqrt(norm);
+    for (let t = 0; t < dim; t++) out[o + t] *= inv;
+  }
+}
+
+/** python3-faiss from Debian, installed on first use (the benchmark is not part of npm test). */
+function ensureFaiss(): void {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import faiss'], { stdio: 'ignore' });
+  } catch {
+    console.error('installing python3-faiss (apt-get) for the FAISS baseline...');
+    try {
+      execFileSync('apt-get', ['install', '-y', 'python3-faiss'], { stdio: 'inherit' });
+    } catch {
+      throw new Error('python3-faiss is missing and apt-get could not install it (run: sudo apt-get install -y python3-faiss)');
+    }
+  }
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+
+export async function benchIndex(o: IndexBenchOptions) {
+  mkdirSync(o.out, { recursive: true });
+  ensureFaiss();
+  await initNodeCodecs();
+  const signal = await loadNodeModelSignal(DEFAULT_MODEL);
+  const dim = signal.index.dimensions;
+  if (o.dim !== undefined && o.dim !== dim) throw new Error(`--dim ${o.dim}: the served descriptor has ${dim} dimensions`);
+  const { files } = shuffledTrainingImages(`${ROOT}../shared/train`, 1, 'benchmark statistics');
+  const real = await cachedEmbeddings(signal, files.slice(0, o.trainImages), join(o.out, `train-${o.trainImages}.f32`), 'embed train');
+  const k = real.length / dim;
+  const cos = nearestNeighbourCosine(real, k, dim);
+  const sigma = Math.sqrt(1 / (cos * cos) - 1);
+  const s1 = `${ROOT}../shared/bench/s1/`;
+  const refFiles = listImages(`${s1}refs`);
+  const truth = (parseCsv(readFileSync(`${s1}truth.csv`, 'utf8')) as unknown as { query: string; source: string }[]).filter((t) => t.source);
+  const qFile = new Map(listImages(`${s1}queries`).map((f) => [idOf(f), f]));
+  const refs = await cachedEmbeddings(signal, refFiles, join(o.out, 's1-refs.f32'), 'embed s1 refs');
+  const pos = await cachedEmbeddings(signal, truth.map((t) => qFile.get(t.query)!), join(o.out, 's1-queries.f32'), 'embed s1 queries');
+
+  // Base: s1 references first (ids R…), then mixture samples (ids by position).
+  const nRefs = refFiles.length;
+  const base = new Float32Array(o.n * dim);
+  base.set(refs);
+  const rng = new Rng(7);
+  sampleMixture(real, k, dim, sigma, o.n - nRefs, rng, base, nRefs * dim);
+  const queries = new Float32Array(o.queries * dim);
+  sampleMixture(real, k, dim, sigma, o.queries, rng, queries, 0);
+  writeFileSync(join(o.out, 'base.f32'), base);
+  writeFileSync(join(o.out, 'queries.f32'), queries);
+  writeFileSync(join(o.out, 'meta.json'), JSON.stringify({ n: o.n, d: dim, q: o.queries }));
+  console.error(`vectors: ${o.n} x ${dim} (mixture of ${k} train embeddings, nearest-neighbour cosine ${cos.toFixed(3)}, sigma ${sigma.toFixed(3)}); running FAISS...`);
+  const faiss = JSON.parse(execFileSync('/usr/bin/python3', [`${ROOT}models/train/faiss_baseline.py`, o.out, String(o.nlist), String(o.m), String(o.nprobe), String(o.refine), String(o.trainN)], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').pop()!);
+  const gt = new Int32Array(readFileSync(join(o.out, 'gt.i32')).buffer.slice(0));
+
+  const idOfRow = (i: number) => (i < nRefs ? idOf(refFiles[i]) : String(i));
+  const rowOf = (id: string) => (id.startsWith('R') ? refFiles.findIndex((f) => idOf(f) === id) : Number(id));
+  const t0 = performance.now();
+  const heap0 = process.memoryUsage();
+  const sampleRows = Array.from({ length: Math.min(o.trainN, o.n) }, () => rng.int(o.n));
+  const sample = new Float32Array(sampleRows.length * dim);
+  sampleRows.forEach((r, i) => sample.set(base.subarray(r * dim, (r + 1) * dim), i * dim));
+  const ix = IVFPQIndex.train(sample, sampleRows.length, dim, { nlist: o.nlist, m: o.m, iters: 8, seed: 1 }, {
+    nprobe: o.nprobe, refine: o.refine, fullVector: (id) => { const r = rowOf(id); return base.subarray(r * dim, (r + 1) * dim); },
+  });
+  const trainS = (performance.now() - t0) / 1000;
+  const bar = new Progress('add', o.n);
+  for (let i = 0; i < o.n; i += 10_000) {
+    const batch = [];
+    for (let j = i; j < Math.min(o.n, i + 10_000); j++) batch.push({ id: idOfRow(j), values: base.subarray(j * dim, (j + 1) * dim) });
+    await ix.upsert(batch);
+    bar.tick(batch.length);
+  }
+  bar.end();
+  const buildS = (performance.now() - t0) / 1000;
+  const heap1 = process.memoryUsage();
+
+  const times: number[] = [];
+  let hit = 0;
+  for (let qi = 0; qi < o.queries; qi++) {
+    const t = performance.now();
+    const { matches } = await ix.query(queries.subarray(qi * dim, (qi + 1) * dim), { topK: 10 });
+    times.push(performance.now() - t);
+    const want = new Set(Array.from(gt.subarray(qi * 10, qi * 10 + 10), idOfRow));
+    hit += matches.filter((mm) => want.has(mm.id)).length;
+  }
+  const copyHits = async (search: (q: Float32Array) => Promise<string[]>) => {
+    let found = 0;
+    for (let i = 0; i < truth.length; i++) if ((await search(pos.subarray(i * dim, (i + 1) * dim))).includes(truth[i].source)) found++;
+    return found / truth.length;
+  };
+  const atN = await copyHits(async (q) => (await ix.query(q, { topK: 10 })).matches.map((mm) => mm.id));
+  const atRefs = await copyHits(async (q) => {
+    const s: [number, string][] = refFiles.map((f, r) => {
+      let d = 0;
+      for (let t = 0; t < dim; t++) d += q[t] * refs[r * dim + t];
+      return [d, idOf(f)];
+    });
+    return s.sort((a, b) => b[0] - a[0]).slice(0, 10).map((x) => x[1]);
+  });
+  const heapPerVector = (heap1.heapUsed + heap1.arrayBuffers - heap0.heapUsed - heap0.arrayBuffers) / o.n;
+  const p50 = median(times);
+  return {
+    n: o.n, dim, description: (await ix.describe()).description, nprobe: o.nprobe, refine: o.refine,
+    p50_ms: p50, p99_ms: pct(times, 0.99), recall_at_10: hit / (o.queries * 10),
+    bytes_per_vector: ix.bytesPerVector, heap_bytes_per_vector: Math.round(heapPerVector),
+    train_s: trainS, build_s: buildS,
+    true_copy_top10_at_n: atN, true_copy_top10_at_refs: atRefs,
+    ...faiss, time_ratio_to_faiss: p50 / faiss.faiss_p50_ms,
+  };
+}
