@@ -12,7 +12,7 @@ import { kmeans } from '../quant/kmeans.ts';
 import { ProductQuantizer, trainPQ } from '../quant/pq.ts';
 import { SlotTable } from './slots.ts';
 import {
-  matchesFilter, TopK, toFloat32,
+  matchesFilter, refineExact, TopK, toFloat32,
   type IndexInfo, type QueryOptions, type VectorIndex, type VectorMatch, type VectorRecord,
 } from './vector-index.ts';
 
@@ -193,18 +193,9 @@ export class IVFPQIndex implements VectorIndex {
   }
 
   private rerank(q: Float32Array, approx: TopK, topK: number): TopK {
-    const exact = new TopK(topK);
-    let nq = 0;
-    for (let j = 0; j < q.length; j++) nq += q[j] * q[j];
-    for (const slot of approx.ids) {
-      const v = this.fullVector(this.table.slots[slot].id);
-      if (!v) continue;
-      let dot = 0, nv = 0;
-      for (let j = 0; j < q.length; j++) { dot += q[j] * v[j]; nv += v[j] * v[j]; }
-      exact.push(slot, nq > 0 && nv > 0 ? dot / Math.sqrt(nq * nv) : 0);
-    }
-    return exact;
+    return refineExact(q, approx, topK, (slot) => this.fullVector(this.table.slots[slot].id));
   }
+
 
   private decode(slot: number): Float32Array {
     const c = this.cellOf[slot];

@@ -79,3 +79,21 @@ export class TopK {
 export function toFloat32(v: Float32Array | number[]): Float32Array {
   return v instanceof Float32Array ? v : Float32Array.from(v);
 }
+
+/**
+ * Exact cosine re-ranking of approximate candidates (FAISS's RefineFlat): the PQ and IVF-PQ
+ * indexes shortlist by ADC, then score the shortlist against the full vectors, wherever those live.
+ */
+export function refineExact(q: Float32Array, approx: TopK, topK: number, vectorOf: (slot: number) => Float32Array | undefined): TopK {
+  const exact = new TopK(topK);
+  let nq = 0;
+  for (let j = 0; j < q.length; j++) nq += q[j] * q[j];
+  for (const slot of approx.ids) {
+    const v = vectorOf(slot);
+    if (!v) continue;
+    let dot = 0, nv = 0;
+    for (let j = 0; j < q.length; j++) { dot += q[j] * v[j]; nv += v[j] * v[j]; }
+    exact.push(slot, nq > 0 && nv > 0 ? dot / Math.sqrt(nq * nv) : 0);
+  }
+  return exact;
+}
