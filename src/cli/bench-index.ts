@@ -10,11 +10,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { decodeImage } from '../core/image/decode.ts';
 import { IVFPQIndex } from '../core/index/ivf-pq-index.ts';
 import { parseCsv } from '../core/eval/metrics.ts';
 import { Rng } from '../core/quant/rng.ts';
+import { packFromBytes } from '../core/signals/descriptor.ts';
 import type { Signal } from '../core/signals/signal.ts';
 import { initNodeCodecs } from '../functions/node/codecs.ts';
 import { loadNodeModelSignal } from '../functions/node/onnx.ts';
@@ -36,6 +37,15 @@ export interface IndexBenchOptions {
   out: string;
   /** Must equal the descriptor's dimension when given (the vectors are the served ones). */
   dim?: number;
+  /** 'eigen': cut cells in the un-whitened space (sqrt of the pack's PCA eigenvalues); 'none': as served. */
+  cellScale: 'eigen' | 'none';
+}
+
+/** sqrt(eigenvalue) per output dimension of the served descriptor's PCA-whitening. */
+function unwhitenScale(): Float32Array {
+  const config = JSON.parse(readFileSync(DEFAULT_MODEL, 'utf8')) as { pack: string };
+  const pack = packFromBytes(new Uint8Array(readFileSync(join(dirname(DEFAULT_MODEL), config.pack))));
+  return pack.pca.eigenvalues.map((e) => Math.sqrt(Math.max(e, 0)));
 }
 
 async function embedFiles(signal: Signal, files: string[], label: string): Promise<Float32Array> {
@@ -149,7 +159,8 @@ export async function benchIndex(o: IndexBenchOptions) {
   const sampleRows = Array.from({ length: Math.min(o.trainN, o.n) }, () => rng.int(o.n));
   const sample = new Float32Array(sampleRows.length * dim);
   sampleRows.forEach((r, i) => sample.set(base.subarray(r * dim, (r + 1) * dim), i * dim));
-  const ix = IVFPQIndex.train(sample, sampleRows.length, dim, { nlist: o.nlist, m: o.m, iters: 8, seed: 1 }, {
+  const cellScale = o.cellScale === 'eigen' ? unwhitenScale() : undefined;
+  const ix = IVFPQIndex.train(sample, sampleRows.length, dim, { nlist: o.nlist, m: o.m, iters: 8, seed: 1, cellScale }, {
     nprobe: o.nprobe, refine: o.refine, fullVector: (id) => { const r = rowOf(id); return base.subarray(r * dim, (r + 1) * dim); },
   });
   const trainS = (performance.now() - t0) / 1000;
@@ -190,7 +201,7 @@ export async function benchIndex(o: IndexBenchOptions) {
   const heapPerVector = (heap1.heapUsed + heap1.arrayBuffers - heap0.heapUsed - heap0.arrayBuffers) / o.n;
   const p50 = median(times);
   return {
-    n: o.n, dim, description: (await ix.describe()).description, nprobe: o.nprobe, refine: o.refine,
+    n: o.n, dim, description: (await ix.describe()).description, nprobe: o.nprobe, refine: o.refine, cell_scale: o.cellScale,
     p50_ms: p50, p99_ms: pct(times, 0.99), recall_at_10: hit / (o.queries * 10),
     bytes_per_vector: ix.bytesPerVector, heap_bytes_per_vector: Math.round(heapPerVector),
     train_s: trainS, build_s: buildS,

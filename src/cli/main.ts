@@ -50,7 +50,7 @@ const USAGE = `copycat <command> [options]
   durability [images-dir] [--runs 5] [--limit 40]    SIGKILL mid-ingest, restart: acknowledged writes lost (JSON last)
   load [images-dir] [--connections 50] [--seconds 60] [--limit 200]
                                                     npm start under mixed search/index load; JSON summary last
-  bench-index [--n 1000000] [--queries 500] [--nlist 1024] [--m 32] [--nprobe 16] [--refine 10]
+  bench-index [--n 1000000] [--queries 500] [--nlist 1024] [--m 32] [--nprobe 16] [--refine 10] [--cell-scale eigen|none]
                                                     IVF-PQ at scale vs FAISS (python3-faiss); JSON summary last
   timing <dir...> [--limit N]                       fingerprint time per image, Node vs workerd (wrangler dev)
   bench --refs <dir> --queries <dir> --truth <truth.csv> [--top 10] [--signals a,b] [--out preds.csv] [--served]
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<void> {
       truth: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
       'dump-candidates': { type: 'string' }, threshold: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' }, 'flat-index': { type: 'boolean' }, verify: { type: 'boolean' }, 'no-verify': { type: 'boolean' }, 'pca-dim': { type: 'string' }, m: { type: 'string' },
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
-      n: { type: 'string' }, nlist: { type: 'string' }, nprobe: { type: 'string' }, refine: { type: 'string' }, dim: { type: 'string' },
+      n: { type: 'string' }, 'cell-scale': { type: 'string' }, nlist: { type: 'string' }, nprobe: { type: 'string' }, refine: { type: 'string' }, dim: { type: 'string' },
       served: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' }, seconds: { type: 'string' }, cases: { type: 'string' }, 'server-sample': { type: 'string' }, 'timeout-ms': { type: 'string' },
       port: { type: 'string' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
       'max-descriptors': { type: 'string' }, vocab: { type: 'string' }, 'no-bow': { type: 'boolean' }, branching: { type: 'string' }, depth: { type: 'string' }, check: { type: 'string' },
@@ -178,7 +178,7 @@ async function main(argv: string[]): Promise<void> {
       const r = await benchIndex({
         n: Number(o.n ?? 1_000_000), queries: Number(o.queries ?? 500), nlist: Number(o.nlist ?? 1024), m: Number(o.m ?? 32),
         nprobe: Number(o.nprobe ?? 16), refine: Number(o.refine ?? 10), trainN: 20_000, trainImages: 1500, out: `${ROOT}out/bench-index`,
-        dim: o.dim === undefined ? undefined : Number(o.dim),
+        dim: o.dim === undefined ? undefined : Number(o.dim), cellScale: o['cell-scale'] === 'eigen' ? 'eigen' : 'none',
       });
       console.log(JSON.stringify(r));
       return;

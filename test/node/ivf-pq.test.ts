@@ -102,4 +102,16 @@ describe('IVF-PQ index', () => {
     const { matches } = await ix.query(queries.subarray(0, DIM), { topK: 10, namespace: 'even' });
     expect(matches.every((m) => Number(m.id.slice(1)) % 2 === 0)).toBe(true);
   });
+
+  it('cuts cells in a scaled space when asked, keeping scores and re-ranking in the vectors own space', async () => {
+    const scale = Float32Array.from({ length: DIM }, (_, k) => (k < 8 ? 4 : 0.25));
+    const ix = IVFPQIndex.train(data.subarray(0, 5000 * DIM), 5000, DIM, { nlist: 64, m: 16, iters: 10, seed: 3, cellScale: scale }, { nprobe: 16, refine: 10 });
+    await ix.upsert(Array.from({ length: N }, (_, i) => ({ id: `v${i}`, values: data.subarray(i * DIM, (i + 1) * DIM), namespace: 'x' })));
+    expect(await recallAt10(ix)).toBeGreaterThanOrEqual(0.9);
+    for (const i of [0, 7, 12_345]) {
+      const { matches } = await ix.query(data.subarray(i * DIM, (i + 1) * DIM), { topK: 1 });
+      expect(matches[0].id).toBe(`v${i}`);
+      expect(matches[0].score).toBeCloseTo(1, 5);
+    }
+  });
 });

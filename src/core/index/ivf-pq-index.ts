@@ -22,6 +22,12 @@ export interface IVFPQTrainOptions {
   nbits?: number;
   iters?: number;
   seed?: number;
+  /**
+   * Per-dimension scale of the space the cells are cut in (default: the vectors' own space). For
+   * a whitened descriptor, sqrt(PCA eigenvalue) undoes the whitening for the coarse quantizer only:
+   * whitening makes vectors nearly uniform on the sphere, which no partition handles well.
+   */
+  cellScale?: Float32Array;
 }
 
 export interface IVFPQOptions {
@@ -78,8 +84,22 @@ export class IVFPQIndex implements VectorIndex {
   nprobe: number;
   refine: number;
 
-  constructor(readonly dim: number, readonly coarse: Float32Array, readonly pq: ProductQuantizer, o: IVFPQOptions = {}) {
+  /** Cell centroids in the (scaled) space cells are chosen in, their squared norms, and the scale. */
+  private readonly cellCentroids: Float32Array;
+  private readonly cellNorms: Float32Array;
+  private readonly cellScale: Float32Array | null;
+
+  /** `coarse`: centroids in the vectors' space (residuals and scores); `cellScale`: see IVFPQTrainOptions. */
+  constructor(readonly dim: number, readonly coarse: Float32Array, readonly pq: ProductQuantizer, o: IVFPQOptions = {}, cellScale: Float32Array | null = null) {
     this.nlist = coarse.length / dim;
+    this.cellScale = cellScale;
+    this.cellCentroids = cellScale ? coarse.map((v, i) => v * cellScale[i % dim]) : coarse;
+    this.cellNorms = new Float32Array(this.nlist);
+    for (let c = 0; c < this.nlist; c++) {
+      let n = 0;
+      for (let t = 0; t < dim; t++) n += this.cellCentroids[c * dim + t] ** 2;
+      this.cellNorms[c] = n;
+    }
     if (!Number.isInteger(this.nlist) || this.nlist < 1) throw new RangeError('coarse centroids must be nlist * dim values');
     if (pq.dim !== dim) throw new RangeError(`PQ has ${pq.dim} dimensions, the index ${dim}`);
     this.cells = Array.from({ length: this.nlist }, () => new Cell(pq.m));
@@ -91,14 +111,23 @@ export class IVFPQIndex implements VectorIndex {
 
   /** Coarse quantizer by k-means on a sample, then PQ codebooks on that sample's residuals. */
   static train(sample: Float32Array, n: number, dim: number, t: IVFPQTrainOptions, o: IVFPQOptions = {}): IVFPQIndex {
-    const coarse = kmeans(sample, n, dim, t.nlist, { iters: t.iters ?? 20, seed: t.seed ?? 1 });
+    const s = t.cellScale;
+    const scaled = s ? sample.map((v, i) => v * s[i % dim]) : sample;
+    const cells = kmeans(scaled, n, dim, t.nlist, { iters: t.iters ?? 20, seed: t.seed ?? 1 });
+    const coarse = s ? cells.map((v, i) => (s[i % dim] > 0 ? v / s[i % dim] : 0)) : cells;
     const residuals = new Float32Array(n * dim);
     for (let i = 0; i < n; i++) {
-      const c = nearestCell(coarse, t.nlist, dim, sample, i * dim);
+      const c = nearestCell(cells, t.nlist, dim, scaled, i * dim);
       for (let k = 0; k < dim; k++) residuals[i * dim + k] = sample[i * dim + k] - coarse[c * dim + k];
     }
     const pq = trainPQ(residuals, n, dim, { m: t.m, nbits: t.nbits ?? 8, iters: t.iters ?? 20, seed: t.seed ?? 1 });
-    return new IVFPQIndex(dim, coarse, pq, o);
+    return new IVFPQIndex(dim, coarse, pq, o, s ?? null);
+  }
+
+  /** The vector in the space cells are chosen in. */
+  private cellSpace(v: Float32Array): Float32Array {
+    const s = this.cellScale;
+    return s ? v.map((x, i) => x * s[i]) : v;
   }
 
   get size(): number {
@@ -124,7 +153,7 @@ export class IVFPQIndex implements VectorIndex {
       if (this.table.slotOf(v.id) !== undefined) await this.deleteByIds([v.id]);
       const slot = this.table.assign(v.id, v.namespace, v.metadata);
       this.grow(slot + 1);
-      const c = nearestCell(this.coarse, this.nlist, this.dim, values, 0);
+      const c = nearestCell(this.cellCentroids, this.nlist, this.dim, this.cellSpace(values), 0);
       for (let k = 0; k < this.dim; k++) residual[k] = values[k] - this.coarse[c * this.dim + k];
       this.pq.encode(residual, code);
       this.cellOf[slot] = c;
@@ -162,19 +191,22 @@ export class IVFPQIndex implements VectorIndex {
 
   /** ADC scores over the nprobe best cells: q.c of the cell plus the table sum of the code. */
   private scan(q: Float32Array, k: number, o: QueryOptions): TopK {
-    const cellScores = new TopK(Math.min(this.nprobe, this.nlist));
+    // Cells by L2 in the cell space (-|c|^2 + 2 q.c ranks like -|q - c|^2); codes by q.c + ADC.
+    const qc = this.cellSpace(q);
+    const cells = new TopK(Math.min(this.nprobe, this.nlist));
     for (let c = 0; c < this.nlist; c++) {
       let s = 0;
-      for (let t = 0, b = c * this.dim; t < this.dim; t++) s += q[t] * this.coarse[b + t];
-      cellScores.push(c, s);
+      for (let t = 0, b = c * this.dim; t < this.dim; t++) s += qc[t] * this.cellCentroids[b + t];
+      cells.push(c, 2 * s - this.cellNorms[c]);
     }
     const lut = this.pq.distanceTable(q, 'ip');
     const { m, ksub } = this.pq;
     const top = new TopK(k);
     const filtered = o.namespace !== undefined || o.filter !== undefined;
-    for (let r = 0; r < cellScores.ids.length; r++) {
-      const cell = this.cells[cellScores.ids[r]];
-      const base = cellScores.scores[r];
+    for (let r = 0; r < cells.ids.length; r++) {
+      const cell = this.cells[cells.ids[r]];
+      let base = 0;
+      for (let t = 0, b = cells.ids[r] * this.dim; t < this.dim; t++) base += q[t] * this.coarse[b + t];
       const codes = cell.codes;
       for (let i = 0, p = 0; i < cell.size; i++, p += m) {
         let s = base;
