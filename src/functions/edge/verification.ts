@@ -63,7 +63,7 @@ export async function verifyHits(
   const origin = new OriginClient(env, requestId);
   const r = await origin.verify(namespace, image, ids, shortlist);
   if (r.status !== 'ok') {
-    return { hits: unchecked('unavailable'), verification: { ...summary, status: r.status, reason: r.reason, ms: r.ms } };
+    return { hits: unchecked(r.status === 'disabled' ? 'not_checked' : 'unavailable'), verification: { ...summary, status: r.status, reason: r.reason, ms: r.ms } };
   }
   const pairs = new Map(r.value.map((p) => [p.id, p]));
   const geometry = new Map<string, Geometry>();
