@@ -61,9 +61,20 @@ async function embedFiles(signal: Signal, files: string[], label: string): Promi
   return out;
 }
 
+/** A file's bytes as float32 / int32 values (copied: small reads share Node's buffer pool). */
+function readF32(path: string): Float32Array {
+  const b = readFileSync(path);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+function readI32(path: string): Int32Array {
+  const b = readFileSync(path);
+  return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
 /** Embeddings, cached under the output folder (they take minutes and never change for a model). */
 async function cachedEmbeddings(signal: Signal, files: string[], path: string, label: string): Promise<Float32Array> {
-  if (existsSync(path)) return new Float32Array(readFileSync(path).buffer.slice(0));
+  if (existsSync(path)) return readF32(path);
   const v = await embedFiles(signal, files, label);
   writeFileSync(path, v);
   return v;
@@ -148,9 +159,12 @@ export async function benchIndex(o: IndexBenchOptions) {
   writeFileSync(join(o.out, 'base.f32'), base);
   writeFileSync(join(o.out, 'queries.f32'), queries);
   writeFileSync(join(o.out, 'meta.json'), JSON.stringify({ n: o.n, d: dim, q: o.queries }));
+  // The s1 positives and their sources' rows, so FAISS's exact search gives the hit-rate ceiling at n.
+  writeFileSync(join(o.out, 'copies.f32'), pos);
+  writeFileSync(join(o.out, 'copies_src.i32'), Int32Array.from(truth, (t) => refFiles.findIndex((f) => idOf(f) === t.source)));
   console.error(`vectors: ${o.n} x ${dim} (mixture of ${k} train embeddings, nearest-neighbour cosine ${cos.toFixed(3)}, sigma ${sigma.toFixed(3)}); running FAISS...`);
   const faiss = JSON.parse(execFileSync('/usr/bin/python3', [`${ROOT}models/train/faiss_baseline.py`, o.out, String(o.nlist), String(o.m), String(o.nprobe), String(o.refine), String(o.trainN)], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').pop()!);
-  const gt = new Int32Array(readFileSync(join(o.out, 'gt.i32')).buffer.slice(0));
+  const gt = readI32(join(o.out, 'gt.i32'));
 
   const idOfRow = (i: number) => (i < nRefs ? idOf(refFiles[i]) : String(i));
   const rowOf = (id: string) => (id.startsWith('R') ? refFiles.findIndex((f) => idOf(f) === id) : Number(id));

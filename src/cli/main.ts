@@ -322,5 +322,6 @@ main(process.argv.slice(2)).catch((err) => {
     process.exit(2);
   }
   console.error(`copycat: ${err instanceof Error ? err.message : String(err)}`);
+  if (process.env.COPYCAT_DEBUG && err instanceof Error) console.error(err.stack);
   process.exit(1);
 });
