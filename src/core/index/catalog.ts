@@ -3,10 +3,11 @@
  * signal for the shortlist, and exact per-signal re-scoring of the shortlist before fusion. It is
  * the one search path: the Durable Object, the CLI and the benchmarks all hold a Catalog.
  */
-import { shortlistStats, fuse, type Candidate, type FusionModel } from '../fusion/fusion.ts';
+import type { FusionModel } from '../fusion/fusion.ts';
 import type { Fingerprint, Signal } from '../signals/signal.ts';
 import { FlatIndex } from './flat.ts';
 import { PQIndex } from './pq-index.ts';
+import { fuseCandidates, type FusedHit, type ShardCandidate } from './shortlist-merge.ts';
 import type { Metadata, VectorIndex } from './vector-index.ts';
 
 export interface CatalogEntry {
@@ -23,14 +24,23 @@ export interface SearchOptions {
   shortlist?: number;
 }
 
-export interface SearchHit {
-  id: string;
-  score: number;
-  signals: Record<string, number>;
-  metadata?: Metadata;
-}
+export type SearchHit = FusedHit;
 
-export type IndexFactory = (signal: Signal) => VectorIndex;
+/** A signal's hot shortlist index; null: the signal has none and is only re-scored (a compact shard). */
+export type IndexFactory = (signal: Signal) => VectorIndex | null;
+
+/**
+ * Where entries live. A Map keeps them in memory (the CLI); a Durable Object shard passes one that
+ * reads its SQLite rows, so fingerprints stay cold and only the shortlist indexes are hot.
+ */
+export interface EntryStore {
+  get(key: string): CatalogEntry | undefined;
+  set(key: string, entry: CatalogEntry): unknown;
+  delete(key: string): boolean;
+  has(key: string): boolean;
+  values(): Iterable<CatalogEntry>;
+  readonly size: number;
+}
 
 export const flatIndexFactory: IndexFactory = (s) => new FlatIndex(s.index.dimensions, s.index.metric);
 
@@ -44,22 +54,28 @@ export const defaultIndexFactory: IndexFactory = (s) =>
 const keyOf = (namespace: string, id: string) => `${namespace}\u0000${id}`;
 
 export class Catalog {
-  private entries = new Map<string, CatalogEntry>();
   private indexes: Map<string, VectorIndex>;
 
   constructor(
     readonly signals: Signal[],
     readonly fusion: FusionModel,
     makeIndex: IndexFactory = defaultIndexFactory,
+    private readonly entries: EntryStore = new Map<string, CatalogEntry>(),
   ) {
-    this.indexes = new Map(signals.map((s) => [s.name, makeIndex(s)]));
+    this.indexes = new Map();
+    for (const s of signals) {
+      const idx = makeIndex(s);
+      if (idx) this.indexes.set(s.name, idx);
+    }
+    if (!this.indexes.size) throw new Error('a catalog needs at least one signal with a shortlist index');
   }
 
   /** One line saying what was built, FAISS-factory style: "pdq:Flat256 + hist_hsv:Flat256 -> logistic". */
   async describe(): Promise<string> {
     const parts: string[] = [];
     for (const s of this.signals) {
-      const info = await this.indexes.get(s.name)!.describe();
+      const idx = this.indexes.get(s.name);
+      const info = idx ? await idx.describe() : { description: 'rescore-only', dimensions: '' };
       parts.push(`${s.name}:${info.description}${info.dimensions}`);
     }
     return `${parts.join(' + ')} -> ${this.fusion.kind ?? 'logistic'} fusion`;
@@ -82,7 +98,7 @@ export class Catalog {
     for (const s of this.signals) {
       const value = entry.fingerprint[s.name];
       if (value === undefined) throw new Error(`fingerprint of ${entry.id} lacks signal ${s.name}`);
-      await this.indexes.get(s.name)!.upsert([{ id: key, values: s.toVector(value), namespace: entry.namespace }]);
+      await this.indexes.get(s.name)?.upsert([{ id: key, values: s.toVector(value), namespace: entry.namespace }]);
     }
     this.entries.set(key, entry);
   }
@@ -96,9 +112,8 @@ export class Catalog {
   }
 
   async search(fp: Fingerprint, opts: SearchOptions = {}): Promise<SearchHit[]> {
-    const namespace = opts.namespace ?? 'default';
-    const keys = await this.shortlist(fp, namespace, opts.shortlist ?? 100);
-    return this.fuseKeys(fp, keys, keys).slice(0, opts.topK ?? 10);
+    const cands = await this.candidates(fp, opts);
+    return fuseCandidates(this.fusion, cands, cands).slice(0, opts.topK ?? 10);
   }
 
   /**
@@ -107,9 +122,34 @@ export class Catalog {
    * on the same footing as search()'s. Ids not in the catalog are left out.
    */
   async scoreIds(fp: Fingerprint, ids: readonly string[], opts: Omit<SearchOptions, 'topK'> = {}): Promise<SearchHit[]> {
+    const cands = await this.candidates(fp, opts);
+    return fuseCandidates(this.fusion, cands, this.rescore(fp, opts.namespace ?? 'default', ids));
+  }
+
+  /**
+   * The query's shortlist, unfused: per index lookup its best `shortlist` references, each with
+   * exact per-signal similarities. A shard answers with this; mergeShortlists + fuseCandidates
+   * over all shards give what one catalog holding everything would have answered.
+   */
+  async candidates(fp: Fingerprint, opts: Omit<SearchOptions, 'topK'> = {}): Promise<ShardCandidate[]> {
     const namespace = opts.namespace ?? 'default';
-    const keys = await this.shortlist(fp, namespace, opts.shortlist ?? 100);
-    return this.fuseKeys(fp, keys, ids.map((id) => keyOf(namespace, id)));
+    const ranks = await this.shortlist(fp, namespace, opts.shortlist ?? 100);
+    const out: ShardCandidate[] = [];
+    for (const [key, r] of ranks) {
+      const e = this.entries.get(key);
+      if (e) out.push({ id: e.id, similarities: this.similarities(fp, e.fingerprint), metadata: e.metadata, ranks: r });
+    }
+    return out;
+  }
+
+  /** Exact similarities of the query to the given references (no ranks: they were not shortlisted). */
+  rescore(fp: Fingerprint, namespace: string, ids: readonly string[]): ShardCandidate[] {
+    const out: ShardCandidate[] = [];
+    for (const id of ids) {
+      const e = this.entries.get(keyOf(namespace, id));
+      if (e) out.push({ id, similarities: this.similarities(fp, e.fingerprint), metadata: e.metadata, ranks: {} });
+    }
+    return out;
   }
 
   similarities(query: Fingerprint, ref: Fingerprint): Record<string, number> {
@@ -121,37 +161,26 @@ export class Catalog {
     return out;
   }
 
-  /** Hits for `keys`, fused against the shortlist statistics of `statKeys`, best first. */
-  private fuseKeys(fp: Fingerprint, statKeys: Iterable<string>, keys: Iterable<string>): SearchHit[] {
-    const candidates = (ks: Iterable<string>) => {
-      const out: Candidate[] = [];
-      for (const key of ks) {
-        const e = this.entries.get(key);
-        if (e) out.push({ key, similarities: this.similarities(fp, e.fingerprint) });
-      }
-      return out;
-    };
-    const cands = candidates(keys);
-    const stats = shortlistStats(this.fusion, statKeys === keys ? cands : candidates(statKeys));
-    const hits = cands.map((c) => {
-      const e = this.entries.get(c.key)!;
-      return { id: e.id, score: fuse(this.fusion, c, stats), signals: c.similarities, metadata: e.metadata };
-    });
-    return hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
-  }
-
-  private async shortlist(fp: Fingerprint, namespace: string, k: number): Promise<Set<string>> {
-    const keys = new Set<string>();
+  /** Per shortlisted key, the score each lookup ("signal/variant") ranked it by. */
+  private async shortlist(fp: Fingerprint, namespace: string, k: number): Promise<Map<string, Record<string, number>>> {
+    const ranks = new Map<string, Record<string, number>>();
     for (const s of this.signals) {
       const v = fp[s.name];
-      if (v === undefined) continue;
+      const idx = this.indexes.get(s.name);
+      if (v === undefined || !idx) continue;
       // queryVectors, when a signal has them, already include its own vector (PDQ's 8 dihedral variants).
       const vectors = s.queryVectors?.(v) ?? [s.toVector(v)];
-      for (const vec of vectors) {
-        const res = await this.indexes.get(s.name)!.query(vec, { topK: k, namespace });
-        for (const m of res.matches) keys.add(m.id);
+      // Merging across shards sorts by "higher is closer"; Vectorize's euclidean score is a distance.
+      const sign = s.index.metric === 'euclidean' ? -1 : 1;
+      for (let variant = 0; variant < vectors.length; variant++) {
+        const res = await idx.query(vectors[variant], { topK: k, namespace });
+        for (const m of res.matches) {
+          const r = ranks.get(m.id) ?? {};
+          r[`${s.name}/${variant}`] = sign * m.score;
+          ranks.set(m.id, r);
+        }
       }
     }
-    return keys;
+    return ranks;
   }
 }
