@@ -89,6 +89,10 @@ export class Catalog {
     return this.entries.get(keyOf(namespace, id));
   }
 
+  has(namespace: string, id: string): boolean {
+    return this.entries.has(keyOf(namespace, id));
+  }
+
   *list(namespace?: string): Iterable<CatalogEntry> {
     for (const e of this.entries.values()) if (namespace === undefined || e.namespace === namespace) yield e;
   }

@@ -6,18 +6,16 @@
  */
 import { DEFAULT_LIMITS, type DecodeLimits } from '../../core/image/decode.ts';
 import { verdictFor } from '../../core/fusion/fusion.ts';
-import type { SearchHit } from '../../core/index/catalog.ts';
 import type { Metadata } from '../../core/index/vector-index.ts';
 import { describePdq, fingerprintBytes } from '../../core/pipeline.ts';
 import { packFingerprint } from '../../core/signals/fingerprint.ts';
 import { initEdgeCodecs } from './codecs.ts';
 import { OriginClient, type OriginEnv } from './origin-client.ts';
 import { createEdgePipeline } from './pipeline.ts';
-import type { CatalogStore } from './store.ts';
+import { ShardedCatalog, type ShardEnv } from './shards.ts';
 import { verifyHits } from './verification.ts';
 
-export interface CatalogEnv extends OriginEnv {
-  CATALOG: DurableObjectNamespace<CatalogStore>;
+export interface CatalogEnv extends OriginEnv, ShardEnv {
   MAX_IMAGE_BYTES?: string;
   MAX_IMAGE_PIXELS?: string;
 }
@@ -29,8 +27,8 @@ export function limitsOf(env: CatalogEnv): DecodeLimits {
   };
 }
 
-export function catalog(env: CatalogEnv): DurableObjectStub<CatalogStore> {
-  return env.CATALOG.get(env.CATALOG.idFromName('catalog'));
+export function catalog(env: CatalogEnv): ShardedCatalog {
+  return new ShardedCatalog(env);
 }
 
 export async function fingerprintImage(env: CatalogEnv, bytes: Uint8Array) {
@@ -62,8 +60,9 @@ export async function searchImage(env: CatalogEnv, namespace: string, bytes: Uin
   // Ask for enough candidates to fill the verification band whatever topK the caller wants.
   const depth = Math.max(o.topK, Number(env.VERIFY_MAX_CANDIDATES) || 10);
   // The RPC stub types `unknown` metadata as unserializable; the values are plain JSON.
-  const hits = (await catalog(env).search(fp.packed, namespace, depth)) as unknown as SearchHit[];
-  const scoreIds = async (ids: string[]) => (await catalog(env).scoreIds(fp.packed, namespace, ids)) as unknown as SearchHit[];
+  const shards = catalog(env);
+  const hits = await shards.search(fp.packed, namespace, depth);
+  const scoreIds = (ids: string[]) => shards.scoreIds(fp.packed, namespace, ids);
   const checked = await verifyHits(env, namespace, bytes, hits, o.verify, scoreIds, o.requestId);
   const fusion = createEdgePipeline().fusion;
   const best = checked.hits[0]?.score ?? 0;

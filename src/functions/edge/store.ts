@@ -5,7 +5,8 @@
  * extracted by the Worker, so the object spends its single thread on index work only.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { Catalog, defaultIndexFactory, type IndexFactory, type SearchHit } from '../../core/index/catalog.ts';
+import { Catalog, defaultIndexFactory, type CatalogEntry, type EntryStore, type IndexFactory } from '../../core/index/catalog.ts';
+import type { ShardCandidate } from '../../core/index/shortlist-merge.ts';
 import type { Metadata } from '../../core/index/vector-index.ts';
 import { unpackFingerprint } from '../../core/signals/fingerprint.ts';
 import type { Fingerprint } from '../../core/signals/signal.ts';
@@ -34,6 +35,9 @@ export interface UpsertInput {
 
 interface Env { [k: string]: unknown }
 
+/** Most images one upsertMany call takes: keeps one call's SQLite transaction and reply small. */
+export const MAX_BATCH = 500;
+
 /**
  * A signal's shortlist comes from Cloudflare Vectorize when a binding named VECTORIZE_<SIGNAL>
  * (e.g. VECTORIZE_PDQ) is configured, else from memory. Fingerprints stay in SQLite either way, so
@@ -53,7 +57,7 @@ export class CatalogStore extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.pipeline = createEdgePipeline();
-    this.catalog = new Catalog(this.pipeline.signals, this.pipeline.fusion, vectorizeOrFlat(env));
+    this.catalog = new Catalog(this.pipeline.signals, this.pipeline.fusion, vectorizeOrFlat(env), new SqlEntries(() => this.sql, this.pipeline.signals));
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS images (
         ns TEXT NOT NULL, id TEXT NOT NULL, metadata TEXT, width INTEGER, height INTEGER,
@@ -79,24 +83,40 @@ export class CatalogStore extends DurableObject<Env> {
 
   /** Returns whether the id was new. The row is written before memory, so a failure leaves neither. */
   async upsert(input: UpsertInput): Promise<{ created: boolean }> {
-    const fp = this.decode(input.fingerprint);
-    const created = this.catalog.get(input.namespace, input.id) === undefined;
-    this.sql.exec(
-      `INSERT OR REPLACE INTO images (ns, id, metadata, width, height, created_at, fp) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      input.namespace, input.id, input.metadata ? JSON.stringify(input.metadata) : null,
-      input.width, input.height, new Date().toISOString(), input.fingerprint,
-    );
-    await this.catalog.add({ id: input.id, namespace: input.namespace, metadata: input.metadata, fingerprint: fp });
-    return { created };
+    return (await this.upsertMany([input]))[0];
   }
 
-  async search(fingerprint: Uint8Array, namespace: string, topK: number): Promise<SearchHit[]> {
-    return this.catalog.search(this.decode(fingerprint), { namespace, topK });
+  /**
+   * A batch in one transaction: every row is durable before any reply, and a bad fingerprint
+   * anywhere rejects the whole batch before anything is written.
+   */
+  async upsertMany(inputs: UpsertInput[]): Promise<{ created: boolean }[]> {
+    if (inputs.length > MAX_BATCH) throw new RangeError(`at most ${MAX_BATCH} images per batch, got ${inputs.length}`);
+    const fps = inputs.map((x) => this.decode(x.fingerprint));
+    const created = inputs.map((x) => !this.catalog.has(x.namespace, x.id));
+    const now = new Date().toISOString();
+    this.ctx.storage.transactionSync(() => {
+      for (const x of inputs) {
+        this.sql.exec(
+          `INSERT OR REPLACE INTO images (ns, id, metadata, width, height, created_at, fp) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          x.namespace, x.id, x.metadata ? JSON.stringify(x.metadata) : null, x.width, x.height, now, x.fingerprint,
+        );
+      }
+    });
+    for (const [j, x] of inputs.entries()) {
+      await this.catalog.add({ id: x.id, namespace: x.namespace, metadata: x.metadata, fingerprint: fps[j] });
+    }
+    return created.map((c) => ({ created: c }));
   }
 
-  /** Fused hits for given ids (references the origin's BoW shortlist found), best first. */
-  async scoreIds(fingerprint: Uint8Array, namespace: string, ids: string[]): Promise<SearchHit[]> {
-    return this.catalog.scoreIds(this.decode(fingerprint), ids, { namespace });
+  /** This shard's raw shortlist for a query; the edge merges all shards' and fuses once. */
+  async candidates(fingerprint: Uint8Array, namespace: string, shortlist: number): Promise<ShardCandidate[]> {
+    return this.catalog.candidates(this.decode(fingerprint), { namespace, shortlist });
+  }
+
+  /** Exact per-signal similarities to given references (the origin's BoW shortlist). */
+  async rescore(fingerprint: Uint8Array, namespace: string, ids: string[]): Promise<ShardCandidate[]> {
+    return this.catalog.rescore(this.decode(fingerprint), namespace, ids);
   }
 
   async get(namespace: string, id: string): Promise<StoredImageInfo | null> {
@@ -112,10 +132,9 @@ export class CatalogStore extends DurableObject<Env> {
   }
 
   async remove(namespace: string, id: string): Promise<boolean> {
-    const cursor = this.sql.exec('DELETE FROM images WHERE ns = ? AND id = ?', namespace, id);
-    const deleted = cursor.rowsWritten > 0;
+    // Out of the indexes first (that needs the row), then the row; the reply waits for the delete.
     await this.catalog.remove(namespace, id);
-    return deleted;
+    return this.sql.exec('DELETE FROM images WHERE ns = ? AND id = ?', namespace, id).rowsWritten > 0;
   }
 
   async list(namespace: string, limit: number, after: string): Promise<{ id: string; createdAt: string }[]> {
@@ -136,4 +155,51 @@ export class CatalogStore extends DurableObject<Env> {
     }
     return fp;
   }
+}
+
+/**
+ * The catalog's entries read from this object's rows: fingerprints stay in SQLite (cold), so an
+ * object's memory holds only the shortlist indexes. Rows are written and deleted by CatalogStore
+ * itself (with width, height and time), so set and delete here have nothing left to do.
+ */
+class SqlEntries implements EntryStore {
+  constructor(private readonly sql: () => SqlStorage, private readonly signals: EdgePipeline['signals']) {}
+
+  get(key: string): CatalogEntry | undefined {
+    const [ns, id] = splitKey(key);
+    const rows = [...this.sql().exec('SELECT metadata, fp FROM images WHERE ns = ? AND id = ?', ns, id)];
+    if (!rows.length) return undefined;
+    return toEntry(this.signals, ns, id, rows[0]);
+  }
+
+  has(key: string): boolean {
+    const [ns, id] = splitKey(key);
+    return [...this.sql().exec('SELECT 1 FROM images WHERE ns = ? AND id = ?', ns, id)].length > 0;
+  }
+
+  set(): void {}
+
+  delete(): boolean {
+    return true;
+  }
+
+  *values(): Iterable<CatalogEntry> {
+    for (const r of this.sql().exec('SELECT ns, id, metadata, fp FROM images')) yield toEntry(this.signals, r.ns as string, r.id as string, r);
+  }
+
+  get size(): number {
+    return [...this.sql().exec('SELECT COUNT(*) AS n FROM images')][0].n as number;
+  }
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf('\u0000');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+function toEntry(signals: EdgePipeline['signals'], ns: string, id: string, r: Record<string, SqlStorageValue>): CatalogEntry {
+  return {
+    id, namespace: ns, fingerprint: unpackFingerprint(signals, new Uint8Array(r.fp as ArrayBuffer)),
+    metadata: r.metadata ? JSON.parse(r.metadata as string) : undefined,
+  };
 }
