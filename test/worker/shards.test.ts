@@ -2,7 +2,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, inject, it } from 'vitest';
 import { app } from '../../src/functions/edge/app.ts';
-import { ShardedCatalog, shardIndex } from '../../src/functions/edge/shards.ts';
+import { ShardedCatalog, shardIndex, type ShardEnv } from '../../src/functions/edge/shards.ts';
 
 const fx = inject('fixtures');
 const bytes = (name: string) => Uint8Array.from(atob(fx[name]), (c) => c.charCodeAt(0));
@@ -11,7 +11,7 @@ const refs = ['a_jpg', 'b_jpg', 'c_png', 'a_webp'];
 interface SearchBody { matches: { id: string; score: number; signals: Record<string, number> }[]; verdict: string }
 
 function edge(vars: Record<string, string>, ns: string) {
-  const e = { ...env, ...vars };
+  const e = { ...env, ...vars } as unknown as ShardEnv;
   const call = (path: string, init?: RequestInit) => app.request(`http://copycat.test${path}${path.includes('?') ? '&' : '?'}namespace=${ns}`, init, e);
   return {
     e,
@@ -58,7 +58,7 @@ describe('sharded catalog', () => {
   });
 
   it('rejects a bad CATALOG_SHARDS with a clear error', () => {
-    expect(() => new ShardedCatalog({ ...env, CATALOG_SHARDS: '0' })).toThrow(/CATALOG_SHARDS/);
-    expect(() => new ShardedCatalog({ ...env, CATALOG_SHARDS: 'x' })).toThrow(/CATALOG_SHARDS/);
+    expect(() => new ShardedCatalog({ ...env, CATALOG_SHARDS: '0' } as unknown as ShardEnv)).toThrow(/CATALOG_SHARDS/);
+    expect(() => new ShardedCatalog({ ...env, CATALOG_SHARDS: 'x' } as unknown as ShardEnv)).toThrow(/CATALOG_SHARDS/);
   });
 });

@@ -13,6 +13,7 @@ import { OriginClient, verifyBand } from './origin-client.ts';
 import { catalog, fingerprintImage, indexImage, limitsOf, searchImage } from './operations.ts';
 import type { StoredImageInfo } from './store.ts';
 import { authenticate, requireScope, storedNamespace, visibleNamespace } from './auth.ts';
+import { batchRoutes } from './batch.ts';
 import { keyRoutes } from './key-routes.ts';
 import type { ConsumerEnv } from './webhooks/consumer.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
@@ -26,6 +27,7 @@ installErrorHandlers(app, 'edge', (c) => limitsOf(c.env).maxBytes);
 app.use('*', authenticate(['/health', '/openapi.json']));
 app.route('/v1/keys', keyRoutes);
 app.route('/v1/webhooks', webhookRoutes);
+app.route('/v1/batch', batchRoutes);
 
 function readImage(c: Context<AppEnv>) {
   return readUpload(c, limitsOf(c.env).maxBytes);

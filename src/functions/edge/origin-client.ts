@@ -70,6 +70,14 @@ export class OriginClient {
     return this.call<{ keypoints: number; bytes: number }>(`/v1/features/${id}?namespace=${namespace}`, { method: 'PUT', body: image });
   }
 
+  /** Local features the caller already extracted (copycat upload), many references in one call. */
+  storeFeaturesBatch(namespace: string, items: { id: string; features: Uint8Array }[]) {
+    const form = new FormData();
+    form.set('ids', JSON.stringify(items.map((x) => x.id)));
+    items.forEach((x, i) => form.set(`features_${i}`, new Blob([x.features]), x.id));
+    return this.call<{ count: number }>(`/v1/features/batch?namespace=${namespace}`, { method: 'POST', body: form });
+  }
+
   deleteFeatures(namespace: string, id: string) {
     return this.call<{ deleted: boolean }>(`/v1/features/${id}?namespace=${namespace}`, { method: 'DELETE' }, [404]);
   }

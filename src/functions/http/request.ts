@@ -86,7 +86,7 @@ async function readMultipart(c: Context, max: number, field: string): Promise<Up
   return { bytes, form, metadata: raw === null ? undefined : parseMetadata(raw) };
 }
 
-function parseMetadata(text: string): Metadata {
+export function parseMetadata(text: string): Metadata {
   if (text.length > MAX_METADATA_BYTES) throw new ApiError(400, 'bad_metadata', `metadata is over ${MAX_METADATA_BYTES} bytes`);
   let v: unknown;
   try {

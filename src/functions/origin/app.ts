@@ -100,6 +100,24 @@ export function createOriginApp(o: OriginOptions): Hono {
     return c.json({ id, namespace, keypoints: q.features.count, bytes: packed.length, width: q.width, height: q.height, tookMs: Date.now() - t0 }, 201);
   });
 
+  /** Features extracted by the caller (copycat upload via the edge's batch route): nothing to decode. */
+  app.post('/v1/features/batch', async (c) => {
+    const namespace = namespaceOf(c, STORED_NAMESPACE_MAX);
+    const form = await readForm(c);
+    const ids = parseIds(await textField(form, 'ids'));
+    const parsed = [];
+    for (const [i, id] of ids.entries()) {
+      const bytes = await fileField(form, `features_${i}`, MAX_FEATURE_BYTES);
+      if (!bytes) throw new ApiError(400, 'missing_features', `no file field features_${i} for ${id}`);
+      parsed.push({ id, bytes, features: parseFeatures(bytes, `features_${i}`) });
+    }
+    for (const p of parsed) {
+      await cache.put(namespace, p.id, p.bytes, p.features);
+      o.shortlist?.add(namespace, p.id, p.features);
+    }
+    return c.json({ namespace, count: parsed.length });
+  });
+
   app.get('/v1/features/:id', async (c) => {
     const id = checkedId(c);
     const namespace = namespaceOf(c, STORED_NAMESPACE_MAX);
@@ -216,6 +234,17 @@ function parseCandidates(text: string | null): string[] {
   }
   if (v.length > MAX_VERIFY_CANDIDATES) throw new ApiError(400, 'bad_candidates', `at most ${MAX_VERIFY_CANDIDATES} candidates per call`);
   return [...new Set(v as string[])];
+}
+
+function parseIds(text: string | null): string[] {
+  let v: unknown = null;
+  try {
+    v = text === null ? null : JSON.parse(text);
+  } catch { /* reported below */ }
+  if (!Array.isArray(v) || v.length < 1 || v.length > 1000 || !v.every((x) => typeof x === 'string' && validId(x))) {
+    throw new ApiError(400, 'bad_ids', 'field "ids" must be a JSON array of 1 to 1000 valid ids');
+  }
+  return v as string[];
 }
 
 function parseFeatures(bytes: Uint8Array, field: string) {
