@@ -25,6 +25,7 @@ import { durability } from './durability.ts';
 import { load } from './load.ts';
 import { benchServed } from './bench-served.ts';
 import { benchIndex } from './bench-index.ts';
+import { upload } from './upload.ts';
 import { benchVerify } from './bench-verify.ts';
 
 const USAGE = `copycat <command> [options]
@@ -41,6 +42,10 @@ const USAGE = `copycat <command> [options]
   build-vocab <train-images-dir> --out <vocab.bin> [--limit 2000] [--max-descriptors 500000] [--branching 32]
               [--depth 3] [--check 400] [--seed 1]
                                                     learn the ORB visual vocabulary of the --verify BoW shortlist
+  upload <images-dir> [--url http://127.0.0.1:8787] [--key K] [--namespace ns] [--workers N] [--batch 50]
+         [--in-flight 2] [--no-local] [--limit N]
+                                                    bulk indexing into a running service: fingerprints and ORB
+                                                    features made here on every core, sent in batches; JSON summary
   serve [--port 8787] [--origin-port 8788] [--persist-to .wrangler/state]
                                                     the edge (wrangler dev) and the origin (Node), on loopback
   bench-verify --refs <dir> --queries <dir> --truth <truth.csv> [--limit 100]
@@ -79,6 +84,14 @@ function pipelineOptions(o: Record<string, unknown>): PipelineOptions {
   };
 }
 
+/** An optional numeric flag; a value that is not a number is a usage error, not a silent NaN. */
+function optNum(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number`);
+  return n;
+}
+
 function signalsOf(v: string | undefined): string[] {
   return v ? v.split(',').map((s) => s.trim()).filter(Boolean) : DEFAULT_SIGNALS;
 }
@@ -96,7 +109,7 @@ async function main(argv: string[]): Promise<void> {
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
       n: { type: 'string' }, 'cell-scale': { type: 'string' }, nlist: { type: 'string' }, nprobe: { type: 'string' }, refine: { type: 'string' }, dim: { type: 'string' },
       served: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' }, seconds: { type: 'string' }, cases: { type: 'string' }, 'server-sample': { type: 'string' }, 'timeout-ms': { type: 'string' },
-      port: { type: 'string' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
+      port: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, batch: { type: 'string' }, 'in-flight': { type: 'string' }, 'no-local': { type: 'boolean' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
       'max-descriptors': { type: 'string' }, vocab: { type: 'string' }, 'no-bow': { type: 'boolean' }, branching: { type: 'string' }, depth: { type: 'string' }, check: { type: 'string' },
     },
   });
@@ -181,6 +194,16 @@ async function main(argv: string[]): Promise<void> {
         dim: o.dim === undefined ? undefined : Number(o.dim), cellScale: o['cell-scale'] === 'eigen' ? 'eigen' : 'none',
       });
       console.log(JSON.stringify(r));
+      return;
+    }
+    case 'upload': {
+      const summary = await upload({
+        dir: need(positionals[0], '<images-dir>'), url: o.url ?? process.env.COPYCAT_URL ?? 'http://127.0.0.1:8787',
+        key: o.key ?? process.env.COPYCAT_KEY, namespace: o.namespace, workers: optNum(o.workers, '--workers'), batch: optNum(o.batch, '--batch'),
+        inFlight: optNum(o['in-flight'], '--in-flight'), local: !o['no-local'], limit: optNum(o.limit, '--limit'), quiet: Boolean(o.quiet),
+      });
+      console.log(JSON.stringify(summary));
+      if (summary.failed) process.exitCode = 1;
       return;
     }
     case 'serve': {

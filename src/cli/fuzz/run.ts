@@ -58,7 +58,7 @@ class Target {
   private worker: Worker | null = null;
 
   private spawn(): Worker {
-    return new Worker(new URL('./worker-entry.mjs', import.meta.url));
+    return new Worker(new URL('../ts-worker.mjs', import.meta.url), { workerData: { module: new URL('./worker.ts', import.meta.url).href } });
   }
 
   run(c: Case, timeoutMs: number): Promise<FuzzReply | { outcome: 'hang' } | { outcome: 'crash'; detail: string }> {
