@@ -56,7 +56,7 @@ describe('Catalog', () => {
     expect(hits[0].score).toBeGreaterThan(hits[1].score);
     expect(verdictFor(CLASSIC_FUSION, hits[0].score)).toBe('copy');
     expect(Object.keys(hits[0].signals).sort()).toEqual(['hist_gray', 'hist_hsv', 'pdq']);
-    expect(await cat.describe()).toBe('pdq:Flat256 + hist_hsv:Flat256 + hist_gray:Flat256 -> logistic fusion');
+    expect(await cat.describe()).toBe('pdq:BinaryFlat256 + hist_hsv:Flat256 + hist_gray:Flat256 -> logistic fusion');
   });
 
   it('an unrelated image gets no copy verdict', async () => {

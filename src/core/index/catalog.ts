@@ -6,6 +6,7 @@
 import type { FusionModel } from '../fusion/fusion.ts';
 import type { Fingerprint, Signal } from '../signals/signal.ts';
 import { FlatIndex } from './flat.ts';
+import { HammingIndex } from './hamming-index.ts';
 import { PQIndex } from './pq-index.ts';
 import { fuseCandidates, type FusedHit, type ShardCandidate } from './shortlist-merge.ts';
 import type { Metadata, VectorIndex } from './vector-index.ts';
@@ -46,10 +47,13 @@ export const flatIndexFactory: IndexFactory = (s) => new FlatIndex(s.index.dimen
 
 /**
  * The default: PQ codes for signals that ship a quantizer (refine 0: the catalog re-scores the
- * shortlist exactly from the stored fingerprints anyway), exact float vectors for the rest.
+ * shortlist exactly from the stored fingerprints anyway), bits for binary codes (same scores as
+ * the float vectors, 32x smaller), exact float vectors for the rest.
  */
 export const defaultIndexFactory: IndexFactory = (s) =>
-  s.index.quantizer ? new PQIndex(s.index.quantizer, { refine: 0 }) : flatIndexFactory(s);
+  s.index.quantizer ? new PQIndex(s.index.quantizer, { refine: 0 })
+    : s.index.binary ? new HammingIndex(s.index.dimensions)
+      : flatIndexFactory(s);
 
 const keyOf = (namespace: string, id: string) => `${namespace}\u0000${id}`;
 
@@ -70,7 +74,7 @@ export class Catalog {
     if (!this.indexes.size) throw new Error('a catalog needs at least one signal with a shortlist index');
   }
 
-  /** One line saying what was built, FAISS-factory style: "pdq:Flat256 + hist_hsv:Flat256 -> logistic". */
+  /** One line saying what was built, FAISS-factory style: "pdq:BinaryFlat256 + hist_hsv:Flat256 -> logistic". */
   async describe(): Promise<string> {
     const parts: string[] = [];
     for (const s of this.signals) {

@@ -346,7 +346,7 @@ const SERIAL_BYTES = 2 + 8 * PDQ_HASH_BYTES;
 export const pdqSignal: Signal<PdqValue> = {
   name: 'pdq',
   version: 1,
-  index: { dimensions: PDQ_BITS, metric: 'cosine' },
+  index: { dimensions: PDQ_BITS, metric: 'cosine', binary: true },
   extract(image: RGBAImage): PdqValue {
     return pdqDihedral(image);
   },

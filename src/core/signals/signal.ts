@@ -15,6 +15,8 @@ export interface SignalIndexSpec {
   metric: 'cosine' | 'euclidean' | 'dot-product';
   /** When set, the in-memory shortlist holds PQ codes (ADC search) instead of float vectors. */
   quantizer?: ProductQuantizer;
+  /** toVector() is a binary code (±a per dimension): the shortlist holds bits (HammingIndex). */
+  binary?: boolean;
 }
 
 export interface Signal<T = unknown> {
