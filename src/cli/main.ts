@@ -63,7 +63,8 @@ const USAGE = `copycat <command> [options]
 
 signals: pdq, hist_hsv, hist_gray, embed (default: ${DEFAULT_SIGNALS.join(',')}, fused)
 --model <config.json>: the ONNX encoder behind "embed" (default models/copy-desc.json)
---flat-index: exact float shortlists instead of PQ codes; --beta <b>: override the descriptor's
+--shortlist-signals a,b: only these signals add candidates (the others are re-scored only), as a
+compact shard (CATALOG_SHORTLIST_SIGNALS) does; --flat-index: exact float shortlists instead of PQ codes; --beta <b>: override the descriptor's
 score normalisation (0 = whitening only). Both exist to measure what each piece is worth.
 predict, match and bench verify the close candidates geometrically (ORB + RANSAC, the origin's
 check), including the best references of a BoW shortlist over ORB features (vocabulary --vocab,
@@ -81,6 +82,7 @@ function pipelineOptions(o: Record<string, unknown>): PipelineOptions {
     model: o.model as string | undefined,
     flatIndex: Boolean(o['flat-index']),
     beta: o.beta === undefined ? undefined : Number(o.beta),
+    shortlistSignals: o['shortlist-signals'] === undefined ? undefined : signalsOf(o['shortlist-signals'] as string),
   };
 }
 
@@ -109,7 +111,7 @@ async function main(argv: string[]): Promise<void> {
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
       n: { type: 'string' }, 'cell-scale': { type: 'string' }, nlist: { type: 'string' }, nprobe: { type: 'string' }, refine: { type: 'string' }, dim: { type: 'string' },
       served: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' }, seconds: { type: 'string' }, cases: { type: 'string' }, 'server-sample': { type: 'string' }, 'timeout-ms': { type: 'string' },
-      port: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, batch: { type: 'string' }, 'in-flight': { type: 'string' }, 'no-local': { type: 'boolean' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
+      port: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, batch: { type: 'string' }, 'in-flight': { type: 'string' }, 'no-local': { type: 'boolean' }, 'shortlist-signals': { type: 'string' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
       'max-descriptors': { type: 'string' }, vocab: { type: 'string' }, 'no-bow': { type: 'boolean' }, branching: { type: 'string' }, depth: { type: 'string' }, check: { type: 'string' },
     },
   });

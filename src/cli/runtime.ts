@@ -9,7 +9,7 @@ import type { FusionModel } from '../core/fusion/fusion.ts';
 import { fingerprintBytes, type LocalMode } from '../core/pipeline.ts';
 import type { QueryFeatures } from '../core/verify/rerank.ts';
 import type { VerifyOptions } from '../core/local/index.ts';
-import { defaultIndexFactory, flatIndexFactory, type IndexFactory } from '../core/index/catalog.ts';
+import { defaultIndexFactory, flatIndexFactory, shortlistingOnly, type IndexFactory } from '../core/index/catalog.ts';
 import { resolveSignals } from '../core/signals/registry.ts';
 import type { Fingerprint, Signal } from '../core/signals/signal.ts';
 import { initNodeCodecs } from '../functions/node/codecs.ts';
@@ -37,6 +37,8 @@ export interface PipelineOptions {
   flatIndex?: boolean;
   /** Override the descriptor pack's score-normalisation weight (0 = whitening only). */
   beta?: number;
+  /** Signals with a hot shortlist index (default all); the rest are re-scored only. */
+  shortlistSignals?: string[];
 }
 
 export async function createPipeline(names: string[] = DEFAULT_SIGNALS, o: PipelineOptions = {}): Promise<Pipeline> {
@@ -47,7 +49,7 @@ export async function createPipeline(names: string[] = DEFAULT_SIGNALS, o: Pipel
   return {
     signals,
     verify: { match: { kernel } },
-    indexFactory: o.flatIndex ? flatIndexFactory : defaultIndexFactory,
+    indexFactory: shortlistingOnly(o.shortlistSignals, o.flatIndex ? flatIndexFactory : defaultIndexFactory),
     // Resolved on use: fingerprinting needs no fusion model, searching does.
     get fusion() {
       return names.length === 1 ? singleSignalFusion(names[0]) : fusionFor(names);

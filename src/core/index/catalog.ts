@@ -55,6 +55,15 @@ export const defaultIndexFactory: IndexFactory = (s) =>
     : s.index.binary ? new HammingIndex(s.index.dimensions)
       : flatIndexFactory(s);
 
+/**
+ * Hot indexes for the named signals only; the others are still re-scored exactly for every
+ * shortlisted reference, but do not add candidates. What a shard at scale trades for memory.
+ */
+export function shortlistingOnly(names: readonly string[] | undefined, base: IndexFactory): IndexFactory {
+  if (!names) return base;
+  return (s) => (names.includes(s.name) ? base(s) : null);
+}
+
 const keyOf = (namespace: string, id: string) => `${namespace}\u0000${id}`;
 
 export class Catalog {
