@@ -41,10 +41,10 @@ export interface IndexBenchOptions {
   cellScale: 'eigen' | 'none';
 }
 
-/** sqrt(eigenvalue) per output dimension of the served descriptor's PCA-whitening. */
-function unwhitenScale(): Float32Array {
-  const config = JSON.parse(readFileSync(DEFAULT_MODEL, 'utf8')) as { pack: string };
-  const pack = packFromBytes(new Uint8Array(readFileSync(join(dirname(DEFAULT_MODEL), config.pack))));
+/** sqrt(eigenvalue) per output dimension of the served descriptor's PCA-whitening (`--cell-scale eigen`). */
+export function unwhitenScale(model = DEFAULT_MODEL): Float32Array {
+  const config = JSON.parse(readFileSync(model, 'utf8')) as { pack: string };
+  const pack = packFromBytes(new Uint8Array(readFileSync(join(dirname(model), config.pack))));
   return pack.pca.eigenvalues.map((e) => Math.sqrt(Math.max(e, 0)));
 }
 
@@ -96,7 +96,25 @@ function nearestNeighbourCosine(r: Float32Array, k: number, dim: number): number
   return median(best);
 }
 
-function sampleMixture(r: Float32Array, k: number, dim: number, sigma: number, n: number, rng: Rng, out: Float32Array, offset: number): void {
+/**
+ * The mixture's centres: the served vectors of the first `count` training photos (../shared/train
+ * only, shuffled with seed 1), cached at `cachePath` when given.
+ */
+export async function trainingCentres(signal: Signal, count: number, cachePath?: string): Promise<Float32Array> {
+  const { files } = shuffledTrainingImages(`${ROOT}../shared/train`, 1, 'benchmark statistics');
+  const chosen = files.slice(0, count);
+  return cachePath ? cachedEmbeddings(signal, chosen, cachePath, 'embed train') : embedFiles(signal, chosen, 'embed train');
+}
+
+/** The mixture's spread: a sample sits at cosine `cos` from its centre, as a real photo does from its nearest neighbour. */
+export function mixtureSpread(real: Float32Array, dim: number): { k: number; cos: number; sigma: number } {
+  const k = real.length / dim;
+  const cos = nearestNeighbourCosine(real, k, dim);
+  return { k, cos, sigma: Math.sqrt(1 / (cos * cos) - 1) };
+}
+
+/** n unit vectors around centres drawn uniformly from the k rows of r, Gaussian spread sigma, written to out[offset..]. */
+export function sampleMixture(r: Float32Array, k: number, dim: number, sigma: number, n: number, rng: Rng, out: Float32Array, offset: number): void {
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
   const scale = sigma / Math.sqrt(dim);
   for (let i = 0; i < n; i++) {
@@ -136,11 +154,8 @@ export async function benchIndex(o: IndexBenchOptions) {
   const signal = await loadNodeModelSignal(DEFAULT_MODEL);
   const dim = signal.index.dimensions;
   if (o.dim !== undefined && o.dim !== dim) throw new Error(`--dim ${o.dim}: the served descriptor has ${dim} dimensions`);
-  const { files } = shuffledTrainingImages(`${ROOT}../shared/train`, 1, 'benchmark statistics');
-  const real = await cachedEmbeddings(signal, files.slice(0, o.trainImages), join(o.out, `train-${o.trainImages}.f32`), 'embed train');
-  const k = real.length / dim;
-  const cos = nearestNeighbourCosine(real, k, dim);
-  const sigma = Math.sqrt(1 / (cos * cos) - 1);
+  const real = await trainingCentres(signal, o.trainImages, join(o.out, `train-${o.trainImages}.f32`));
+  const { k, cos, sigma } = mixtureSpread(real, dim);
   const s1 = `${ROOT}../shared/bench/s1/`;
   const refFiles = listImages(`${s1}refs`);
   const truth = (parseCsv(readFileSync(`${s1}truth.csv`, 'utf8')) as unknown as { query: string; source: string }[]).filter((t) => t.source);

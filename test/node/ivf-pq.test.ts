@@ -40,8 +40,9 @@ const N = 20_000;
 const data = clustered(N, 1);
 const queries = clustered(100, 2);
 
+/** nprobe always applies (exhaustiveBelow: 0), so the tests measure the inverted file itself. */
 async function built(nprobe: number, refine = 10) {
-  const ix = IVFPQIndex.train(data.subarray(0, 5000 * DIM), 5000, DIM, { nlist: 64, m: 16, iters: 10, seed: 3 }, { nprobe, refine });
+  const ix = IVFPQIndex.train(data.subarray(0, 5000 * DIM), 5000, DIM, { nlist: 64, m: 16, iters: 10, seed: 3 }, { nprobe, refine, exhaustiveBelow: 0 });
   const batch = [];
   for (let i = 0; i < N; i++) batch.push({ id: `v${i}`, values: data.subarray(i * DIM, (i + 1) * DIM), namespace: i % 2 ? 'odd' : 'even' });
   await ix.upsert(batch);

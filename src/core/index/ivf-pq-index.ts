@@ -4,8 +4,9 @@
  * nearest cell as the PQ code of its residual (vector - centroid). A query scores the centroids,
  * scans only the nprobe best cells with one ADC table (inner product: q.(c + r) = q.c + q.r, so
  * the table does not depend on the cell), and re-ranks the best refine * topK exactly against the
- * full vectors, which may live in cold storage (`fullVector`). Scanning a few percent of the codes
- * is what brings a million-vector query into milliseconds in plain JavaScript; adds and deletes
+ * full vectors, which may live in cold storage (`fullVector`). While the index is small
+ * (`exhaustiveBelow`) every cell is scanned, as a plain PQ index would. Scanning a few percent of
+ * the codes is what brings a million-vector query into milliseconds in plain JavaScript; adds and deletes
  * touch one cell, so there is no rebuild.
  */
 import { kmeans } from '../quant/kmeans.ts';
@@ -37,6 +38,11 @@ export interface IVFPQOptions {
   refine?: number;
   /** Cold storage of the full vectors; default an in-memory map. */
   fullVector?: (id: string) => Float32Array | undefined;
+  /**
+   * While the index holds fewer vectors than this, a query scans every cell (default 20,000): a
+   * small catalog then loses nothing to the inverted file and is searched as a plain PQ index is.
+   */
+  exhaustiveBelow?: number;
 }
 
 /** One cell's codes and the slots they belong to, grown by doubling. */
@@ -83,11 +89,13 @@ export class IVFPQIndex implements VectorIndex {
   private readonly externalFull: boolean;
   nprobe: number;
   refine: number;
+  exhaustiveBelow: number;
 
   /** Cell centroids in the (scaled) space cells are chosen in, their squared norms, and the scale. */
   private readonly cellCentroids: Float32Array;
   private readonly cellNorms: Float32Array;
-  private readonly cellScale: Float32Array | null;
+  /** Per-dimension scale of the space cells are cut in (null: the vectors' own space). */
+  readonly cellScale: Float32Array | null;
 
   /** `coarse`: centroids in the vectors' space (residuals and scores); `cellScale`: see IVFPQTrainOptions. */
   constructor(readonly dim: number, readonly coarse: Float32Array, readonly pq: ProductQuantizer, o: IVFPQOptions = {}, cellScale: Float32Array | null = null) {
@@ -105,6 +113,7 @@ export class IVFPQIndex implements VectorIndex {
     this.cells = Array.from({ length: this.nlist }, () => new Cell(pq.m));
     this.nprobe = o.nprobe ?? 16;
     this.refine = o.refine ?? 10;
+    this.exhaustiveBelow = o.exhaustiveBelow ?? 20_000;
     this.externalFull = o.fullVector !== undefined;
     this.fullVector = o.fullVector ?? ((id) => this.full.get(id));
   }
@@ -189,9 +198,10 @@ export class IVFPQIndex implements VectorIndex {
     return { count: matches.length, matches };
   }
 
-  /** ADC scores over the nprobe best cells: q.c of the cell plus the table sum of the code. */
-  private scan(q: Float32Array, k: number, o: QueryOptions): TopK {
-    // Cells by L2 in the cell space (-|c|^2 + 2 q.c ranks like -|q - c|^2); codes by q.c + ADC.
+  /** The cells a query scans: the nprobe nearest, or all of them while the index is small. */
+  private probedCells(q: Float32Array): number[] {
+    if (this.table.size < this.exhaustiveBelow) return Array.from({ length: this.nlist }, (_, c) => c);
+    // By L2 in the cell space: -|c|^2 + 2 q.c ranks like -|q - c|^2.
     const qc = this.cellSpace(q);
     const cells = new TopK(Math.min(this.nprobe, this.nlist));
     for (let c = 0; c < this.nlist; c++) {
@@ -199,14 +209,21 @@ export class IVFPQIndex implements VectorIndex {
       for (let t = 0, b = c * this.dim; t < this.dim; t++) s += qc[t] * this.cellCentroids[b + t];
       cells.push(c, 2 * s - this.cellNorms[c]);
     }
+    return cells.ids;
+  }
+
+  /** ADC scores over the probed cells: q.c of the cell plus the table sum of the code. */
+  private scan(q: Float32Array, k: number, o: QueryOptions): TopK {
+    const probed = this.probedCells(q);
     const lut = this.pq.distanceTable(q, 'ip');
     const { m, ksub } = this.pq;
     const top = new TopK(k);
     const filtered = o.namespace !== undefined || o.filter !== undefined;
-    for (let r = 0; r < cells.ids.length; r++) {
-      const cell = this.cells[cells.ids[r]];
+    for (const c of probed) {
+      const cell = this.cells[c];
+      if (cell.size === 0) continue;
       let base = 0;
-      for (let t = 0, b = cells.ids[r] * this.dim; t < this.dim; t++) base += q[t] * this.coarse[b + t];
+      for (let t = 0, b = c * this.dim; t < this.dim; t++) base += q[t] * this.coarse[b + t];
       const codes = cell.codes;
       for (let i = 0, p = 0; i < cell.size; i++, p += m) {
         let s = base;

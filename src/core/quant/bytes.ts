@@ -50,6 +50,12 @@ export class ByteWriter {
     return this;
   }
 
+  u8s(a: Uint8Array): this {
+    this.buf.set(a, this.pos);
+    this.pos += a.length;
+    return this;
+  }
+
   finish(): Uint8Array {
     if (this.pos !== this.buf.length) throw new Error(`ByteWriter: wrote ${this.pos} of ${this.buf.length} bytes`);
     return this.buf;
@@ -106,6 +112,14 @@ export class ByteReader {
     const out = new Uint32Array(length);
     for (let i = 0; i < length; i++) out[i] = this.view.getUint32(this.pos + 4 * i, true);
     this.pos += 4 * length;
+    return out;
+  }
+
+  /** A copy of the next `length` bytes (a nested blob). */
+  u8s(length: number): Uint8Array {
+    this.need(length);
+    const out = this.bytes.slice(this.pos, this.pos + length);
+    this.pos += length;
     return out;
   }
 
