@@ -26,6 +26,7 @@ import { load } from './load.ts';
 import { benchServed } from './bench-served.ts';
 import { benchIndex } from './bench-index.ts';
 import { upload } from './upload.ts';
+import { buildIvf, buildIvfOptions } from './build-ivf.ts';
 import { benchVerify } from './bench-verify.ts';
 
 const USAGE = `copycat <command> [options]
@@ -42,6 +43,8 @@ const USAGE = `copycat <command> [options]
   build-vocab <train-images-dir> --out <vocab.bin> [--limit 2000] [--max-descriptors 500000] [--branching 32]
               [--depth 3] [--check 400] [--seed 1]
                                                     learn the ORB visual vocabulary of the --verify BoW shortlist
+  build-ivf [--out models/copy-desc.ivf.bin] [--model <config.json>] [--n 65536] [--limit 1500] [--nlist 1024] [--m 32] [--seed 1]
+                                                    train the IVF-PQ shard quantizer of the embed descriptor (../shared/train only)
   upload <images-dir> [--url http://127.0.0.1:8787] [--key K] [--namespace ns] [--workers N] [--batch 50]
          [--in-flight 2] [--no-local] [--limit N]
                                                     bulk indexing into a running service: fingerprints and ORB
@@ -198,6 +201,7 @@ async function main(argv: string[]): Promise<void> {
       console.log(JSON.stringify(r));
       return;
     }
+    case 'build-ivf': console.log(JSON.stringify(await buildIvf(buildIvfOptions(o)))); return;
     case 'upload': {
       const summary = await upload({
         dir: need(positionals[0], '<images-dir>'), url: o.url ?? process.env.COPYCAT_URL ?? 'http://127.0.0.1:8787',

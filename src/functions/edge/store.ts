@@ -5,13 +5,13 @@
  * extracted by the Worker, so the object spends its single thread on index work only.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { Catalog, defaultIndexFactory, type CatalogEntry, type EntryStore, type IndexFactory } from '../../core/index/catalog.ts';
+import { Catalog, type CatalogEntry, type EntryStore } from '../../core/index/catalog.ts';
 import type { ShardCandidate } from '../../core/index/shortlist-merge.ts';
 import type { Metadata } from '../../core/index/vector-index.ts';
 import { unpackFingerprint } from '../../core/signals/fingerprint.ts';
 import type { Fingerprint } from '../../core/signals/signal.ts';
 import { createEdgePipeline, type EdgePipeline } from './pipeline.ts';
-import { VectorizeIndexAdapter } from './vectorize.ts';
+import { shardIndexFactory } from './shard-index.ts';
 
 export interface StoredImageInfo {
   id: string;
@@ -38,18 +38,6 @@ interface Env { [k: string]: unknown }
 /** Most images one upsertMany call takes: keeps one call's SQLite transaction and reply small. */
 export const MAX_BATCH = 500;
 
-/**
- * A signal's shortlist comes from Cloudflare Vectorize when a binding named VECTORIZE_<SIGNAL>
- * (e.g. VECTORIZE_PDQ) is configured, else from memory. Fingerprints stay in SQLite either way, so
- * exact re-scoring and fusion are unchanged.
- */
-function vectorizeOrFlat(env: Env): IndexFactory {
-  return (signal) => {
-    const binding = env[`VECTORIZE_${signal.name.toUpperCase()}`] as Vectorize | undefined;
-    return binding ? new VectorizeIndexAdapter(binding, signal.index.metric) : defaultIndexFactory(signal);
-  };
-}
-
 export class CatalogStore extends DurableObject<Env> {
   private pipeline: EdgePipeline;
   private catalog: Catalog;
@@ -57,7 +45,7 @@ export class CatalogStore extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.pipeline = createEdgePipeline();
-    this.catalog = new Catalog(this.pipeline.signals, this.pipeline.fusion, vectorizeOrFlat(env), new SqlEntries(() => this.sql, this.pipeline.signals));
+    this.catalog = new Catalog(this.pipeline.signals, this.pipeline.fusion, shardIndexFactory(env), new SqlEntries(() => this.sql, this.pipeline.signals));
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS images (
         ns TEXT NOT NULL, id TEXT NOT NULL, metadata TEXT, width INTEGER, height INTEGER,

@@ -1,0 +1,37 @@
+/**
+ * Which index each signal's shortlist lives in, the same for the Durable Object shard and the CLI
+ * (so that `copycat bench` measures what the service serves): the descriptor in an inverted file
+ * built from a shipped quantizer (scanned exhaustively while small, then `nprobe` cells), PDQ as
+ * bits, the rest by the core default; signals outside `shortlistSignals` keep no hot index.
+ */
+import { defaultIndexFactory, shortlistingOnly, type IndexFactory } from './catalog.ts';
+import { ivfpqFromBytes } from './ivf-pq-io.ts';
+
+export interface IndexPlan {
+  /** Trained IVF-PQ state for the descriptor (models/copy-desc.ivf.bin); absent: PQ codes, scanned whole. */
+  ivf?: Uint8Array;
+  /** The signal the IVF is for. */
+  ivfSignal?: string;
+  nprobe?: number;
+  exhaustiveBelow?: number;
+  shortlistSignals?: readonly string[];
+}
+
+export const DEFAULT_NPROBE = 64;
+export const DEFAULT_EXHAUSTIVE_BELOW = 20_000;
+
+export function plannedIndexFactory(plan: IndexPlan, base: IndexFactory = defaultIndexFactory): IndexFactory {
+  const target = plan.ivfSignal ?? 'embed';
+  const withIvf: IndexFactory = (signal) => {
+    if (plan.ivf && signal.name === target) {
+      // refine 0: the catalog re-scores its shortlist exactly from the stored fingerprints anyway.
+      const ix = ivfpqFromBytes(plan.ivf, {
+        nprobe: plan.nprobe ?? DEFAULT_NPROBE, refine: 0, exhaustiveBelow: plan.exhaustiveBelow ?? DEFAULT_EXHAUSTIVE_BELOW,
+      });
+      if (ix.dim !== signal.index.dimensions) throw new Error(`the IVF model has ${ix.dim} dimensions, signal ${signal.name} ${signal.index.dimensions}`);
+      return ix;
+    }
+    return base(signal);
+  };
+  return shortlistingOnly(plan.shortlistSignals, withIvf);
+}
