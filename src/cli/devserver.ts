@@ -28,11 +28,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startDevServer(persistTo: string, timeoutMs = 90_000): Promise<DevServer> {
+/** `vars` override wrangler.toml's [vars] for this run (wrangler dev --var KEY:VALUE). */
+export async function startDevServer(persistTo: string, timeoutMs = 90_000, vars: Record<string, string> = {}): Promise<DevServer> {
   const port = await freePort();
+  const varArgs = Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   const child = spawn(
     process.execPath,
-    [`${ROOT}node_modules/wrangler/bin/wrangler.js`, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, '--show-interactive-dev-session=false'],
+    [`${ROOT}node_modules/wrangler/bin/wrangler.js`, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistTo, '--show-interactive-dev-session=false', ...varArgs],
     { cwd: ROOT, env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   let log = '';

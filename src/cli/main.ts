@@ -26,6 +26,7 @@ import { load } from './load.ts';
 import { benchServed } from './bench-served.ts';
 import { benchIndex } from './bench-index.ts';
 import { upload } from './upload.ts';
+import { benchShards } from './bench-shards.ts';
 import { buildIvf, buildIvfOptions } from './build-ivf.ts';
 import { benchVerify } from './bench-verify.ts';
 
@@ -45,6 +46,9 @@ const USAGE = `copycat <command> [options]
                                                     learn the ORB visual vocabulary of the --verify BoW shortlist
   build-ivf [--out models/copy-desc.ivf.bin] [--model <config.json>] [--n 65536] [--limit 1500] [--nlist 1024] [--m 32] [--seed 1]
                                                     train the IVF-PQ shard quantizer of the embed descriptor (../shared/train only)
+  bench-shards [--n 1000000] [--shards 8] [--limit 300] [--batch 500] [--shortlist-signals embed,pdq] [--templates 300]
+                                                    sharded catalog in wrangler dev: s1 refs, then filled to n; fan-out latency
+                                                    and accuracy at both sizes, memory per reference; JSON summary last
   upload <images-dir> [--url http://127.0.0.1:8787] [--key K] [--namespace ns] [--workers N] [--batch 50]
          [--in-flight 2] [--no-local] [--limit N]
                                                     bulk indexing into a running service: fingerprints and ORB
@@ -114,7 +118,7 @@ async function main(argv: string[]): Promise<void> {
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
       n: { type: 'string' }, 'cell-scale': { type: 'string' }, nlist: { type: 'string' }, nprobe: { type: 'string' }, refine: { type: 'string' }, dim: { type: 'string' },
       served: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' }, seconds: { type: 'string' }, cases: { type: 'string' }, 'server-sample': { type: 'string' }, 'timeout-ms': { type: 'string' },
-      port: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, batch: { type: 'string' }, 'in-flight': { type: 'string' }, 'no-local': { type: 'boolean' }, 'shortlist-signals': { type: 'string' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
+      port: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, batch: { type: 'string' }, 'in-flight': { type: 'string' }, 'no-local': { type: 'boolean' }, 'shortlist-signals': { type: 'string' }, shards: { type: 'string' }, templates: { type: 'string' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
       'max-descriptors': { type: 'string' }, vocab: { type: 'string' }, 'no-bow': { type: 'boolean' }, branching: { type: 'string' }, depth: { type: 'string' }, check: { type: 'string' },
     },
   });
@@ -202,6 +206,18 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'build-ivf': console.log(JSON.stringify(await buildIvf(buildIvfOptions(o)))); return;
+    case 'bench-shards': {
+      const s1 = `${ROOT}../shared/bench/s1`;
+      const summary = await benchShards({
+        n: optNum(o.n, '--n') ?? 1_000_000, shards: optNum(o.shards, '--shards') ?? 8,
+        refs: o.refs ?? `${s1}/refs`, queries: o.queries ?? `${s1}/queries`, truth: o.truth ?? `${s1}/truth.csv`,
+        limit: optNum(o.limit, '--limit') ?? 300, batch: optNum(o.batch, '--batch') ?? 500, inFlight: optNum(o['in-flight'], '--in-flight') ?? 2,
+        shortlistSignals: o['shortlist-signals'] ?? 'embed,pdq', templates: optNum(o.templates, '--templates') ?? 300,
+        out: o.out ?? 'out/bench-index', quiet: Boolean(o.quiet),
+      });
+      console.log(JSON.stringify(summary));
+      return;
+    }
     case 'upload': {
       const summary = await upload({
         dir: need(positionals[0], '<images-dir>'), url: o.url ?? process.env.COPYCAT_URL ?? 'http://127.0.0.1:8787',

@@ -43,7 +43,7 @@ export async function upload(o: UploadOptions) {
   const pending: Ready[] = [];
   const sending = new Set<Promise<void>>();
   const send = (batch: Ready[]) => {
-    const p = postBatch(o, batch).then((r) => {
+    const p = postBatch(o, batch.map(({ id, r }) => ({ id, ...r }))).then((r) => {
       retries += r.retries;
       uploadMs += r.ms;
       if (r.ok) {
@@ -118,10 +118,14 @@ function extract(w: Worker, job: UploadJob): Promise<UploadResult> {
 
 type BatchOutcome = { ok: true; created: number; updated: number; retries: number; ms: number } | { ok: false; error: string; retries: number; ms: number };
 
-async function postBatch(o: UploadOptions, batch: Ready[]): Promise<BatchOutcome> {
+export interface BatchItem { id: string; width: number; height: number; fingerprint: Uint8Array; local?: Uint8Array }
+export interface BatchTarget { url: string; key?: string; namespace?: string }
+
+/** One POST /v1/batch/images, retried on 429/503/5xx and dropped connections. */
+export async function postBatch(o: BatchTarget, batch: BatchItem[]): Promise<BatchOutcome> {
   const form = new FormData();
-  form.set('images', JSON.stringify(batch.map(({ id, r }) => ({ id, width: r.width, height: r.height }))));
-  batch.forEach(({ r }, i) => {
+  form.set('images', JSON.stringify(batch.map(({ id, width, height }) => ({ id, width, height }))));
+  batch.forEach((r, i) => {
     form.set(`fingerprint_${i}`, new Blob([r.fingerprint]), `fingerprint_${i}`);
     if (r.local) form.set(`local_${i}`, new Blob([r.local]), `local_${i}`);
   });

@@ -8,7 +8,7 @@ import type { Fingerprint, Signal } from '../signals/signal.ts';
 import { FlatIndex } from './flat.ts';
 import { HammingIndex } from './hamming-index.ts';
 import { PQIndex } from './pq-index.ts';
-import { fuseCandidates, type FusedHit, type ShardCandidate } from './shortlist-merge.ts';
+import { fuseCandidates, type FusedHit, type RankedId, type ShardCandidate } from './shortlist-merge.ts';
 import type { Metadata, VectorIndex } from './vector-index.ts';
 
 export interface CatalogEntry {
@@ -149,14 +149,21 @@ export class Catalog {
    * over all shards give what one catalog holding everything would have answered.
    */
   async candidates(fp: Fingerprint, opts: Omit<SearchOptions, 'topK'> = {}): Promise<ShardCandidate[]> {
+    const ranked = await this.ranked(fp, opts);
+    const rescored = this.rescore(fp, opts.namespace ?? 'default', ranked.map((r) => r.id));
+    const ranks = new Map(ranked.map((r) => [r.id, r.ranks]));
+    return rescored.map((c) => ({ ...c, ranks: ranks.get(c.id)! }));
+  }
+
+  /**
+   * The shortlist alone, from the hot indexes, without reading a single stored fingerprint. Many
+   * shards answer this first; only the references that survive the merge are re-scored.
+   */
+  async ranked(fp: Fingerprint, opts: Omit<SearchOptions, 'topK'> = {}): Promise<RankedId[]> {
     const namespace = opts.namespace ?? 'default';
     const ranks = await this.shortlist(fp, namespace, opts.shortlist ?? 100);
-    const out: ShardCandidate[] = [];
-    for (const [key, r] of ranks) {
-      const e = this.entries.get(key);
-      if (e) out.push({ id: e.id, similarities: this.similarities(fp, e.fingerprint), metadata: e.metadata, ranks: r });
-    }
-    return out;
+    const prefix = keyOf(namespace, '');
+    return [...ranks].map(([key, r]) => ({ id: key.slice(prefix.length), ranks: r }));
   }
 
   /** Exact similarities of the query to the given references (no ranks: they were not shortlisted). */

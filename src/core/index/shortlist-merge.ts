@@ -9,13 +9,17 @@
 import { fuse, shortlistStats, type Candidate, type FusionModel } from '../fusion/fusion.ts';
 import type { Metadata } from './vector-index.ts';
 
-export interface ShardCandidate {
+/** A shortlisted reference before re-scoring. */
+export interface RankedId {
   id: string;
+  /** Per index lookup that shortlisted it ("signal/variant"): the score that index ranked it by. */
+  ranks: Record<string, number>;
+}
+
+export interface ShardCandidate extends RankedId {
   /** Exact similarity per signal, against the stored fingerprint. */
   similarities: Record<string, number>;
   metadata?: Metadata;
-  /** Per index lookup that shortlisted it ("signal/variant"): the score that index ranked it by. */
-  ranks: Record<string, number>;
 }
 
 export interface FusedHit {
@@ -26,9 +30,9 @@ export interface FusedHit {
 }
 
 /** The union of, per lookup, the k best candidates over all shards (ties broken by id). */
-export function mergeShortlists(lists: readonly ShardCandidate[][], k: number): ShardCandidate[] {
-  const byId = new Map<string, ShardCandidate>();
-  const perLookup = new Map<string, ShardCandidate[]>();
+export function mergeShortlists<T extends RankedId>(lists: readonly T[][], k: number): T[] {
+  const byId = new Map<string, T>();
+  const perLookup = new Map<string, T[]>();
   for (const list of lists) {
     for (const c of list) {
       const seen = byId.get(c.id);

@@ -7,7 +7,7 @@
  *
  * Changing CATALOG_SHARDS moves most ids to another shard: re-index (copycat upload) after changing it.
  */
-import { fuseCandidates, mergeShortlists, type FusedHit, type ShardCandidate } from '../../core/index/shortlist-merge.ts';
+import { fuseCandidates, mergeShortlists, type FusedHit, type RankedId, type ShardCandidate } from '../../core/index/shortlist-merge.ts';
 import { createEdgePipeline } from './pipeline.ts';
 import type { CatalogStore, StoredImageInfo, UpsertInput } from './store.ts';
 
@@ -46,6 +46,7 @@ export class ShardedCatalog {
   readonly count: number;
   private readonly shortlist: number;
   private stubs = new Map<number, DurableObjectStub<CatalogStore>>();
+  private memo?: { fingerprint: Uint8Array; namespace: string; result: Promise<ShardCandidate[]> };
 
   constructor(private readonly env: ShardEnv) {
     this.count = shardCount(env);
@@ -115,9 +116,38 @@ export class ShardedCatalog {
     };
   }
 
-  private async candidates(fingerprint: Uint8Array, namespace: string): Promise<ShardCandidate[]> {
-    const lists = await this.all((s) => s.candidates(fingerprint, namespace, this.shortlist));
-    return this.count === 1 ? (lists[0] as ShardCandidate[]) : mergeShortlists(lists as ShardCandidate[][], this.shortlist);
+  /**
+   * One shard: its candidates in one call. Many: each shard's shortlist (ids and index scores,
+   * no stored fingerprint read), merged; then only the survivors are re-scored, by their shards.
+   * Re-scoring every shard's whole shortlist would cost N times the reads and transfer for
+   * candidates the merge throws away.
+   */
+  private candidates(fingerprint: Uint8Array, namespace: string): Promise<ShardCandidate[]> {
+    // search() then scoreIds() for the same query (BoW additions) share one fan-out.
+    if (this.memo?.fingerprint !== fingerprint || this.memo.namespace !== namespace) {
+      this.memo = { fingerprint, namespace, result: this.fanOut(fingerprint, namespace) };
+    }
+    return this.memo.result;
+  }
+
+  private async fanOut(fingerprint: Uint8Array, namespace: string): Promise<ShardCandidate[]> {
+    if (this.count === 1) return (await this.shard(0).candidates(fingerprint, namespace, this.shortlist)) as ShardCandidate[];
+    const lists = await this.all((s) => s.ranked(fingerprint, namespace, this.shortlist));
+    const kept = mergeShortlists(lists as RankedId[][], this.shortlist);
+    const ranks = new Map(kept.map((r) => [r.id, r.ranks]));
+    const rescored = await this.rescoreIds(fingerprint, namespace, kept.map((r) => r.id));
+    return rescored.map((c) => ({ ...c, ranks: ranks.get(c.id)! }));
+  }
+
+  /** Exact similarities for ids, asked of the shards that hold them, in parallel. */
+  private async rescoreIds(fingerprint: Uint8Array, namespace: string, ids: string[]): Promise<ShardCandidate[]> {
+    const groups = new Map<number, string[]>();
+    for (const id of ids) {
+      const i = shardIndex(namespace, id, this.count);
+      groups.set(i, [...(groups.get(i) ?? []), id]);
+    }
+    const parts = await Promise.all([...groups].map(([i, g]) => this.shard(i).rescore(fingerprint, namespace, g)));
+    return (parts as ShardCandidate[][]).flat();
   }
 
   async search(fingerprint: Uint8Array, namespace: string, topK: number): Promise<FusedHit[]> {
@@ -127,15 +157,7 @@ export class ShardedCatalog {
 
   /** Fused hits for given ids (the origin's BoW shortlist), on the footing of the query's shortlist. */
   async scoreIds(fingerprint: Uint8Array, namespace: string, ids: string[]): Promise<FusedHit[]> {
-    const groups = new Map<number, string[]>();
-    for (const id of ids) {
-      const i = shardIndex(namespace, id, this.count);
-      groups.set(i, [...(groups.get(i) ?? []), id]);
-    }
-    const [cands, ...rescored] = await Promise.all([
-      this.candidates(fingerprint, namespace),
-      ...[...groups].map(([i, g]) => this.shard(i).rescore(fingerprint, namespace, g)),
-    ]);
-    return fuseCandidates(createEdgePipeline().fusion, cands, (rescored as ShardCandidate[][]).flat());
+    const [cands, rescored] = await Promise.all([this.candidates(fingerprint, namespace), this.rescoreIds(fingerprint, namespace, ids)]);
+    return fuseCandidates(createEdgePipeline().fusion, cands, rescored);
   }
 }

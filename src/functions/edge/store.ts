@@ -6,7 +6,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { Catalog, type CatalogEntry, type EntryStore } from '../../core/index/catalog.ts';
-import type { ShardCandidate } from '../../core/index/shortlist-merge.ts';
+import type { RankedId, ShardCandidate } from '../../core/index/shortlist-merge.ts';
 import type { Metadata } from '../../core/index/vector-index.ts';
 import { unpackFingerprint } from '../../core/signals/fingerprint.ts';
 import type { Fingerprint } from '../../core/signals/signal.ts';
@@ -102,7 +102,12 @@ export class CatalogStore extends DurableObject<Env> {
     return this.catalog.candidates(this.decode(fingerprint), { namespace, shortlist });
   }
 
-  /** Exact per-signal similarities to given references (the origin's BoW shortlist). */
+  /** This shard's shortlist without re-scoring: the first half of a many-shard search. */
+  async ranked(fingerprint: Uint8Array, namespace: string, shortlist: number): Promise<RankedId[]> {
+    return this.catalog.ranked(this.decode(fingerprint), { namespace, shortlist });
+  }
+
+  /** Exact per-signal similarities to given references (merged shortlists, the origin's BoW shortlist). */
   async rescore(fingerprint: Uint8Array, namespace: string, ids: string[]): Promise<ShardCandidate[]> {
     return this.catalog.rescore(this.decode(fingerprint), namespace, ids);
   }
