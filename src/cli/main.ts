@@ -70,8 +70,8 @@ const USAGE = `copycat <command> [options]
 
 signals: pdq, hist_hsv, hist_gray, embed (default: ${DEFAULT_SIGNALS.join(',')}, fused)
 --model <config.json>: the ONNX encoder behind "embed" (default models/copy-desc.json)
---shortlist-signals a,b: only these signals add candidates (the others are re-scored only), as a
-compact shard (CATALOG_SHORTLIST_SIGNALS) does; --flat-index: exact float shortlists instead of PQ codes; --beta <b>: override the descriptor's
+--shortlist-signals a,b: the signals that add candidates (default embed,pdq, as the service's
+CATALOG_SHORTLIST_SIGNALS; the others are re-scored only); --flat-index: exact float shortlists instead of PQ codes; --beta <b>: override the descriptor's
 score normalisation (0 = whitening only). Both exist to measure what each piece is worth.
 predict, match and bench verify the close candidates geometrically (ORB + RANSAC, the origin's
 check), including the best references of a BoW shortlist over ORB features (vocabulary --vocab,

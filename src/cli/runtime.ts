@@ -10,6 +10,7 @@ import { fingerprintBytes, type LocalMode } from '../core/pipeline.ts';
 import type { QueryFeatures } from '../core/verify/rerank.ts';
 import type { VerifyOptions } from '../core/local/index.ts';
 import { defaultIndexFactory, flatIndexFactory, shortlistingOnly, type IndexFactory } from '../core/index/catalog.ts';
+import { defaultShortlist } from '../core/index/index-plan.ts';
 import { resolveSignals } from '../core/signals/registry.ts';
 import type { Fingerprint, Signal } from '../core/signals/signal.ts';
 import { initNodeCodecs } from '../functions/node/codecs.ts';
@@ -37,7 +38,7 @@ export interface PipelineOptions {
   flatIndex?: boolean;
   /** Override the descriptor pack's score-normalisation weight (0 = whitening only). */
   beta?: number;
-  /** Signals with a hot shortlist index (default all); the rest are re-scored only. */
+  /** Signals with a hot shortlist index (default embed,pdq as the service); the rest are re-scored only. */
   shortlistSignals?: string[];
 }
 
@@ -49,7 +50,7 @@ export async function createPipeline(names: string[] = DEFAULT_SIGNALS, o: Pipel
   return {
     signals,
     verify: { match: { kernel } },
-    indexFactory: shortlistingOnly(o.shortlistSignals, o.flatIndex ? flatIndexFactory : defaultIndexFactory),
+    indexFactory: shortlistingOnly(o.shortlistSignals ?? defaultShortlist(names), o.flatIndex ? flatIndexFactory : defaultIndexFactory),
     // Resolved on use: fingerprinting needs no fusion model, searching does.
     get fusion() {
       return names.length === 1 ? singleSignalFusion(names[0]) : fusionFor(names);

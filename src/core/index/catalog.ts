@@ -56,11 +56,11 @@ export const defaultIndexFactory: IndexFactory = (s) =>
       : flatIndexFactory(s);
 
 /**
- * Hot indexes for the named signals only; the others are still re-scored exactly for every
+ * Hot indexes for the named signals only ("all" or none named: every signal); the others are still re-scored exactly for every
  * shortlisted reference, but do not add candidates. What a shard at scale trades for memory.
  */
 export function shortlistingOnly(names: readonly string[] | undefined, base: IndexFactory): IndexFactory {
-  if (!names) return base;
+  if (!names || names.includes('all')) return base;
   return (s) => (names.includes(s.name) ? base(s) : null);
 }
 

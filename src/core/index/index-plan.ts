@@ -18,6 +18,18 @@ export interface IndexPlan {
 }
 
 export const DEFAULT_NPROBE = 64;
+/**
+ * The colour histograms add no candidate the descriptor and PDQ miss: on s1 with verification
+ * every metric is identical without their shortlists (docs/scaling.md), and they cost 2 KB of
+ * hot memory per reference. They are still re-scored for every shortlisted reference.
+ */
+export const DEFAULT_SHORTLIST_SIGNALS = ['embed', 'pdq'];
+
+/** The default shortlisting signals among those in use; all of them when none of the defaults is. */
+export function defaultShortlist(names: readonly string[]): string[] | undefined {
+  const chosen = DEFAULT_SHORTLIST_SIGNALS.filter((n) => names.includes(n));
+  return chosen.length ? chosen : undefined;
+}
 export const DEFAULT_EXHAUSTIVE_BELOW = 20_000;
 
 export function plannedIndexFactory(plan: IndexPlan, base: IndexFactory = defaultIndexFactory): IndexFactory {

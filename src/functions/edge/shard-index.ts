@@ -1,14 +1,14 @@
 /**
  * How one catalog shard indexes each signal, from its env (core/index/index-plan.ts does the rest):
  * - VECTORIZE_<SIGNAL> bound: that signal's shortlist comes from Cloudflare Vectorize;
- * - CATALOG_SHORTLIST_SIGNALS (default: all): signals left out keep no hot index and are only
- *   re-scored, which is what lets a shard hold ~1M references in 128 MB (docs/scaling.md);
+ * - CATALOG_SHORTLIST_SIGNALS (default embed,pdq; "all" for every signal): signals left out keep
+ *   no hot index and are only re-scored, which is what lets a shard hold ~1M references in 128 MB;
  * - CATALOG_NPROBE, CATALOG_IVF_EXHAUSTIVE_BELOW: the descriptor's inverted file.
  * Fingerprints stay in SQLite either way, so exact re-scoring and fusion are unchanged.
  */
 import ivfBytes from '../../../models/copy-desc.ivf.bin';
 import { defaultIndexFactory, type IndexFactory } from '../../core/index/catalog.ts';
-import { DEFAULT_EXHAUSTIVE_BELOW, DEFAULT_NPROBE, plannedIndexFactory } from '../../core/index/index-plan.ts';
+import { DEFAULT_EXHAUSTIVE_BELOW, DEFAULT_NPROBE, DEFAULT_SHORTLIST_SIGNALS, plannedIndexFactory } from '../../core/index/index-plan.ts';
 import { VectorizeIndexAdapter } from './vectorize.ts';
 
 interface Env { [k: string]: unknown }
@@ -30,6 +30,6 @@ export function shardIndexFactory(env: Env): IndexFactory {
     ivf: env.VECTORIZE_EMBED ? undefined : new Uint8Array(ivfBytes),
     nprobe: count(env.CATALOG_NPROBE, 'CATALOG_NPROBE', DEFAULT_NPROBE),
     exhaustiveBelow: count(env.CATALOG_IVF_EXHAUSTIVE_BELOW, 'CATALOG_IVF_EXHAUSTIVE_BELOW', DEFAULT_EXHAUSTIVE_BELOW),
-    shortlistSignals: list.length ? list : undefined,
+    shortlistSignals: list.length ? list : DEFAULT_SHORTLIST_SIGNALS,
   }, vectorizeOrDefault);
 }
