@@ -44,6 +44,12 @@ export const OPENAPI = {
         },
       },
     },
+    '/v1/batch/images': {
+      post: {
+        summary: 'Up to 500 references fingerprinted by the caller (copycat upload): multipart images=[{id, width, height, metadata?}], files fingerprint_<i> and optional local_<i>; validated whole, then written per shard in one transaction',
+        responses: { 200: { description: '{count, created, updated, localFeatures}' }, 400: err, 422: err, 503: { description: 'a shard is overloaded: retry after Retry-After' } },
+      },
+    },
     '/v1/fingerprint': {
       post: { summary: 'Fingerprint an image without indexing it (PDQ hex and quality)', requestBody: image, responses: { 200: { description: '{width, height, pdq, pdqQuality, signals}' }, 400: err, 413: err, 415: err, 422: err } },
     },
