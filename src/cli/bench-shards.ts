@@ -15,6 +15,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate, parseCsv, type Prediction, type TruthRow } from '../core/eval/metrics.ts';
+import { DEFAULT_FUSION } from '../core/fusion/defaults.ts';
+import { Catalog, type CatalogEntry, type EntryStore } from '../core/index/catalog.ts';
+import { plannedIndexFactory } from '../core/index/index-plan.ts';
 import { kthBackgroundSimilarity, packFromBytes } from '../core/signals/descriptor.ts';
 import { packFingerprint } from '../core/signals/fingerprint.ts';
 import type { PdqValue } from '../core/signals/pdq.ts';
@@ -39,6 +42,8 @@ export interface ShardBenchOptions {
   shortlistSignals: string;
   templates: number;
   out: string;
+  /** References for the in-process memory measurement of one shard (0: skip). */
+  memoryN: number;
   quiet?: boolean;
 }
 
@@ -57,8 +62,10 @@ export async function benchShards(o: ShardBenchOptions) {
     const up = await upload({ dir: o.refs, url: srv.url, namespace: NS, local: false, quiet: o.quiet });
     if (up.failed) throw new Error(`${up.failed} s1 references failed to upload`);
     const a = await runQueries(srv.url, queries, truth, up.images, srv.workerdRssMiB(), o.quiet);
+    const synth = await synthesizer(o);
+    const memory = o.memoryN ? await shardMemory(o.memoryN, o.shortlistSignals, synth) : null;
     const t0 = performance.now();
-    const filled = await fillSynthetic(srv.url, o, o.n - up.images);
+    const filled = await fillSynthetic(srv.url, o, o.n - up.images, synth);
     const loadSecs = (performance.now() - t0) / 1000;
     const b = await runQueries(srv.url, queries, truth, up.images + filled, srv.workerdRssMiB(), o.quiet);
     const stats = (await (await fetch(`${srv.url}/v1/stats`)).json()) as { images: number; pipeline: string; databaseBytes: number };
@@ -67,7 +74,7 @@ export async function benchShards(o: ShardBenchOptions) {
       load_s: round(loadSecs), load_per_s: round(filled / loadSecs), database_bytes: stats.databaseBytes,
       // workerd's resident memory growth per reference added: every hot index, id table and cache.
       hot_bytes_per_reference: round(((b.workerd_rss_mib - a.workerd_rss_mib) * 1024 * 1024) / Math.max(1, filled)),
-      small: a, large: b,
+      small: a, large: b, shard_memory: memory,
       catalog_p50_ratio: round(b.p50_catalog_ms / Math.max(a.p50_catalog_ms, 0.5)),
     };
   } finally {
@@ -118,7 +125,8 @@ async function templates(count: number): Promise<Fingerprint[]> {
   return out;
 }
 
-async function fillSynthetic(url: string, o: ShardBenchOptions, count: number): Promise<number> {
+/** Synthetic references with real statistics (see the header); `next(j)` is deterministic in call order. */
+async function synthesizer(o: ShardBenchOptions) {
   const p = await createPipeline();
   const embed = p.signals.find((s) => s.name === 'embed')!;
   const dim = embed.index.dimensions;
@@ -129,18 +137,26 @@ async function fillSynthetic(url: string, o: ShardBenchOptions, count: number): 
   const bg = Array.from({ length: k }, (_, c) => kthBackgroundSimilarity(centres.subarray(c * dim, (c + 1) * dim), pack.background, pack.k));
   const tpl = await templates(o.templates);
   const rng = new Rng(7);
+  return {
+    signals: p.signals,
+    next(): Fingerprint {
+      const c = rng.int(k);
+      const v = new Float32Array(dim);
+      sampleMixture(centres.subarray(c * dim, (c + 1) * dim), 1, dim, sigma, 1, rng, v, 0);
+      const t = tpl[c % tpl.length];
+      return { ...t, embed: { v, bg: bg[c] }, pdq: flipBits(t.pdq as PdqValue, 16, rng) };
+    },
+  };
+}
+
+async function fillSynthetic(url: string, o: ShardBenchOptions, count: number, synth: Awaited<ReturnType<typeof synthesizer>>): Promise<number> {
   const bar = new Progress('fill', count, o.quiet);
   const inFlight = new Set<Promise<void>>();
   let done = 0;
   for (let start = 0; start < count; start += o.batch) {
     const items: BatchItem[] = [];
     for (let j = start; j < Math.min(count, start + o.batch); j++) {
-      const c = rng.int(k);
-      const v = new Float32Array(dim);
-      sampleMixture(centres.subarray(c * dim, (c + 1) * dim), 1, dim, sigma, 1, rng, v, 0);
-      const t = tpl[c % tpl.length];
-      const fp: Fingerprint = { ...t, embed: { v, bg: bg[c] }, pdq: flipBits(t.pdq as PdqValue, 16, rng) };
-      items.push({ id: `syn${j}`, width: 640, height: 480, fingerprint: packFingerprint(p.signals, fp) });
+      items.push({ id: `syn${j}`, width: 640, height: 480, fingerprint: packFingerprint(synth.signals, synth.next()) });
     }
     while (inFlight.size >= o.inFlight) await Promise.race(inFlight);
     const q: Promise<void> = postBatch({ url, namespace: NS }, items).then((r) => {
@@ -153,6 +169,35 @@ async function fillSynthetic(url: string, o: ShardBenchOptions, count: number): 
   await Promise.all(inFlight);
   bar.end();
   return done;
+}
+
+/**
+ * Hot memory of one shard's catalog, measured in this process: the shard's index plan (descriptor
+ * IVF-PQ, PDQ bits, histograms re-scored only), entries kept out of memory as the Durable Object
+ * keeps them in SQLite. Heap plus typed-array growth per reference, ids and bookkeeping included.
+ */
+async function shardMemory(n: number, shortlistSignals: string, synth: Awaited<ReturnType<typeof synthesizer>>) {
+  const cat = new Catalog(synth.signals, DEFAULT_FUSION, plannedIndexFactory({
+    ivf: new Uint8Array(readFileSync(`${ROOT}models/copy-desc.ivf.bin`)), shortlistSignals: shortlistSignals.split(','),
+  }), new ColdEntries());
+  const fps = Array.from({ length: 1000 }, () => synth.next());
+  const used = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+  (globalThis as { gc?: () => void }).gc?.();
+  const m0 = used();
+  for (let j = 0; j < n; j++) await cat.add({ id: `syn${j}`, namespace: NS, fingerprint: fps[j % fps.length] });
+  (globalThis as { gc?: () => void }).gc?.();
+  return { references: n, bytes_per_reference: round((used() - m0) / n), pipeline: await cat.describe() };
+}
+
+/** An entry store that keeps nothing in memory (the Durable Object reads its SQLite rows). */
+class ColdEntries implements EntryStore {
+  private n = 0;
+  get(): CatalogEntry | undefined { return undefined; }
+  set(): void { this.n++; }
+  delete(): boolean { return true; }
+  has(): boolean { return false; }
+  *values(): Iterable<CatalogEntry> { /* cold */ }
+  get size(): number { return this.n; }
 }
 
 function flipBits(v: PdqValue, bits: number, rng: Rng): PdqValue {

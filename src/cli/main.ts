@@ -46,7 +46,7 @@ const USAGE = `copycat <command> [options]
                                                     learn the ORB visual vocabulary of the --verify BoW shortlist
   build-ivf [--out models/copy-desc.ivf.bin] [--model <config.json>] [--n 65536] [--limit 1500] [--nlist 1024] [--m 32] [--seed 1]
                                                     train the IVF-PQ shard quantizer of the embed descriptor (../shared/train only)
-  bench-shards [--n 1000000] [--shards 8] [--limit 300] [--batch 500] [--shortlist-signals embed,pdq] [--templates 300]
+  bench-shards [--n 1000000] [--shards 8] [--limit 300] [--batch 500] [--shortlist-signals embed,pdq] [--templates 300] [--memory-n 200000]
                                                     sharded catalog in wrangler dev: s1 refs, then filled to n; fan-out latency
                                                     and accuracy at both sizes, memory per reference; JSON summary last
   upload <images-dir> [--url http://127.0.0.1:8787] [--key K] [--namespace ns] [--workers N] [--batch 50]
@@ -62,7 +62,7 @@ const USAGE = `copycat <command> [options]
   durability [images-dir] [--runs 5] [--limit 40]    SIGKILL mid-ingest, restart: acknowledged writes lost (JSON last)
   load [images-dir] [--connections 50] [--seconds 60] [--limit 200]
                                                     npm start under mixed search/index load; JSON summary last
-  bench-index [--n 1000000] [--queries 500] [--nlist 1024] [--m 32] [--nprobe 16] [--refine 10] [--cell-scale eigen|none]
+  bench-index [--n 1000000] [--queries 500] [--nlist 1024] [--m 32] [--nprobe 16[,64,...]] [--refine 10[,20]] [--cell-scale eigen|none]
                                                     IVF-PQ at scale vs FAISS (python3-faiss); JSON summary last
   timing <dir...> [--limit N]                       fingerprint time per image, Node vs workerd (wrangler dev)
   bench --refs <dir> --queries <dir> --truth <truth.csv> [--top 10] [--signals a,b] [--out preds.csv] [--served]
@@ -118,7 +118,7 @@ async function main(argv: string[]): Promise<void> {
       background: { type: 'string' }, k: { type: 'string' }, beta: { type: 'string' }, seed: { type: 'string' },
       n: { type: 'string' }, 'cell-scale': { type: 'string' }, nlist: { type: 'string' }, nprobe: { type: 'string' }, refine: { type: 'string' }, dim: { type: 'string' },
       served: { type: 'boolean' }, runs: { type: 'string' }, connections: { type: 'string' }, seconds: { type: 'string' }, cases: { type: 'string' }, 'server-sample': { type: 'string' }, 'timeout-ms': { type: 'string' },
-      port: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, batch: { type: 'string' }, 'in-flight': { type: 'string' }, 'no-local': { type: 'boolean' }, 'shortlist-signals': { type: 'string' }, shards: { type: 'string' }, templates: { type: 'string' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
+      port: { type: 'string' }, url: { type: 'string' }, key: { type: 'string' }, namespace: { type: 'string' }, workers: { type: 'string' }, batch: { type: 'string' }, 'in-flight': { type: 'string' }, 'no-local': { type: 'boolean' }, 'shortlist-signals': { type: 'string' }, shards: { type: 'string' }, templates: { type: 'string' }, 'memory-n': { type: 'string' }, 'origin-port': { type: 'string' }, 'persist-to': { type: 'string' },
       'max-descriptors': { type: 'string' }, vocab: { type: 'string' }, 'no-bow': { type: 'boolean' }, branching: { type: 'string' }, depth: { type: 'string' }, check: { type: 'string' },
     },
   });
@@ -199,7 +199,7 @@ async function main(argv: string[]): Promise<void> {
     case 'bench-index': {
       const r = await benchIndex({
         n: Number(o.n ?? 1_000_000), queries: Number(o.queries ?? 500), nlist: Number(o.nlist ?? 1024), m: Number(o.m ?? 32),
-        nprobe: Number(o.nprobe ?? 16), refine: Number(o.refine ?? 10), trainN: 20_000, trainImages: 1500, out: `${ROOT}out/bench-index`,
+        nprobe: (o.nprobe ?? '16').split(',').map(Number), refine: (o.refine ?? '10').split(',').map(Number), trainN: 20_000, trainImages: 1500, out: `${ROOT}out/bench-index`,
         dim: o.dim === undefined ? undefined : Number(o.dim), cellScale: o['cell-scale'] === 'eigen' ? 'eigen' : 'none',
       });
       console.log(JSON.stringify(r));
@@ -213,7 +213,7 @@ async function main(argv: string[]): Promise<void> {
         refs: o.refs ?? `${s1}/refs`, queries: o.queries ?? `${s1}/queries`, truth: o.truth ?? `${s1}/truth.csv`,
         limit: optNum(o.limit, '--limit') ?? 300, batch: optNum(o.batch, '--batch') ?? 500, inFlight: optNum(o['in-flight'], '--in-flight') ?? 2,
         shortlistSignals: o['shortlist-signals'] ?? 'embed,pdq', templates: optNum(o.templates, '--templates') ?? 300,
-        out: o.out ?? 'out/bench-index', quiet: Boolean(o.quiet),
+        out: o.out ?? 'out/bench-index', memoryN: o['memory-n'] === '0' ? 0 : optNum(o['memory-n'], '--memory-n') ?? 200_000, quiet: Boolean(o.quiet),
       });
       console.log(JSON.stringify(summary));
       return;
