@@ -208,3 +208,205 @@ describe('HammingIndex (BinaryFlat)', () => {
     for (const d of [0, 100, 255, -32, 32.5]) expect(() => new HammingIndex(d)).toThrow(RangeError);
   });
 });
+
+/** Hamming distance of two sign vectors: dimensions whose signs differ. */
+function signDistance(a: Float32Array, b: Float32Array): number {
+  let h = 0;
+  for (let i = 0; i < a.length; i++) if ((a[i] > 0) !== (b[i] > 0)) h++;
+  return h;
+}
+
+/** `v` with the given dimensions negated. */
+function flipDims(v: Float32Array, dims: number[]): Float32Array {
+  const out = v.slice();
+  for (const i of dims) out[i] = -out[i];
+  return out;
+}
+
+/**
+ * A code at distance `h` from v whose flips are spread as evenly as possible over the 16 MIH words
+ * (dims 16j..16j+15): the hardest case for the pigeonhole, only the least-flipped words are close.
+ */
+function spread(v: Float32Array, h: number): Float32Array {
+  const dims: number[] = [];
+  for (let k = 0; k < h; k++) dims.push((k % 16) * 16 + Math.floor(k / 16));
+  return flipDims(v, dims);
+}
+
+const pdqScore = (h: number) => 1 - h / 128;
+
+describe('HammingIndex multi-index hashing (mih)', () => {
+  const RADIUS = 31;
+  const rand = rng(7);
+  const N = 30_000;
+  const randoms = Array.from({ length: N }, () => signs(rand, 256, 1 / 16));
+  const queries = Array.from({ length: 12 }, () => signs(rand, 256, 1 / 16));
+  // Near-duplicates of every query at distances 0..40: random flips, and flips spread over the words.
+  const planted: VectorRecord[] = [];
+  queries.forEach((q, qi) => {
+    for (let h = 0; h <= 40; h++) {
+      planted.push({ id: `q${qi}r${h}`, values: flip(q, h, rand) });
+      planted.push({ id: `q${qi}s${h}`, values: spread(q, h) });
+    }
+  });
+  const records: VectorRecord[] = [...randoms.map((values, i) => ({ id: `x${i}`, values })), ...planted];
+  // Interleave the plants among the random codes so their slots are spread over the index.
+  for (let i = records.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [records[i], records[j]] = [records[j], records[i]];
+  }
+
+  /** Every record within `radius` of q by brute force, as "id score" strings (distances cached per vector pair). */
+  const distCache = new Map<Float32Array, Map<Float32Array, number>>();
+  function bruteForce(recs: Iterable<VectorRecord>, q: Float32Array, radius: number): string[] {
+    let byRec = distCache.get(q);
+    if (!byRec) distCache.set(q, (byRec = new Map()));
+    const out: string[] = [];
+    for (const r of recs) {
+      const v = r.values as Float32Array;
+      let h = byRec.get(v);
+      if (h === undefined) byRec.set(v, (h = signDistance(q, v)));
+      if (h <= radius) out.push(`${r.id} ${pdqScore(h)}`);
+    }
+    return out.sort();
+  }
+
+  /** The scan's top-K restricted to the radius: items within it rank above all others, so a prefix. */
+  async function scanWithin(plain: HammingIndex, q: Float32Array, opts: QueryOptions, radius: number): Promise<VectorMatch[]> {
+    return (await plain.query(q, opts)).matches.filter((m) => m.score >= pdqScore(radius));
+  }
+
+  it('returns exactly the codes within the radius (brute force on 30k codes + planted near-duplicates), none beyond it', async () => {
+    for (const radius of [RADIUS, 15, 40]) {
+      const mih = new HammingIndex(256, { mih: { radius, above: 1000 }, capacity: 4 });
+      await mih.upsert(records);
+      expect((await mih.describe()).description).toBe(`BinaryFlat,MIH16x16,r${radius}`);
+      let found = 0;
+      for (const q of queries) {
+        const all = (await mih.query(q, { topK: 10_000 })).matches;
+        const got = all.map((m) => `${m.id} ${m.score}`).sort();
+        expect(got).toEqual(bruteForce(records, q, radius));
+        for (const m of all) expect(m.score).toBeGreaterThanOrEqual(pdqScore(radius));
+        found += all.length;
+      }
+      // Both plants per distance 0..radius for every query (random codes are ~128 away).
+      expect(found).toBeGreaterThanOrEqual(queries.length * 2 * (radius + 1));
+      // The spread plant at exactly the radius has only floor(radius/16) flips in its closest word.
+      const edge = (await mih.query(spread(queries[0], 0), { topK: 10_000 })).matches.map((m) => m.id);
+      expect(edge).toContain(`q0s${radius}`);
+      expect(edge).not.toContain(`q0s${radius + 1}`);
+    }
+  });
+
+  it('gives the scan\'s top-K restricted to the radius: same ids, scores and tie order', async () => {
+    const mih = new HammingIndex(256, { mih: { radius: RADIUS, above: 1000 } });
+    const plain = new HammingIndex(256);
+    await mih.upsert(records);
+    await plain.upsert(records);
+    for (const q of queries) {
+      for (const topK of [1, 10, 40, 100]) {
+        const got = (await mih.query(q, { topK })).matches;
+        expect(got).toEqual(await scanWithin(plain, q, { topK }, RADIUS));
+        expect(got.length).toBe(Math.min(topK, 2 * (RADIUS + 1)));
+      }
+    }
+  });
+
+  it('below `above` codes is the plain scan (top-K whatever the distance); at `above` switches to the radius', async () => {
+    const mih = new HammingIndex(256, { mih: { radius: RADIUS, above: 1000 } });
+    const plain = new HammingIndex(256);
+    const first = records.slice(0, 999);
+    await mih.upsert(first);
+    await plain.upsert(first);
+    const q = queries[0];
+    const below = (await mih.query(q, { topK: 50, returnValues: true })).matches;
+    expect(below).toEqual((await plain.query(q, { topK: 50, returnValues: true })).matches);
+    expect(below.length).toBe(50);
+    expect(below.some((m) => m.score < pdqScore(RADIUS))).toBe(true); // far codes too: it is the scan
+    await mih.upsert([records[999]]);
+    await plain.upsert([records[999]]);
+    const at = (await mih.query(q, { topK: 50 })).matches;
+    expect(at).toEqual(await scanWithin(plain, q, { topK: 50 }, RADIUS));
+    expect(at.length).toBeLessThan(50);
+    // Default threshold 20000: a 1000-code index with mih on still scans.
+    const dflt = new HammingIndex(256, { mih: { radius: RADIUS } });
+    await dflt.upsert(records.slice(0, 1000));
+    expect((await dflt.query(q, { topK: 50 })).matches).toEqual((await plain.query(q, { topK: 50 })).matches);
+  });
+
+  it('keeps the tables right through deletes, re-adds and replacements (every live code finds itself and its neighbours)', async () => {
+    const r2 = rng(8);
+    const base = records.slice(0, 6000);
+    const mih = new HammingIndex(256, { mih: { radius: RADIUS, above: 1000 }, capacity: 16 });
+    const plain = new HammingIndex(256);
+    const live = new Map<string, VectorRecord>();
+    const apply = async (recs: VectorRecord[]) => {
+      await mih.upsert(recs);
+      await plain.upsert(recs);
+      for (const r of recs) live.set(r.id, r);
+    };
+    const remove = async (ids: string[]) => {
+      expect(await mih.deleteByIds(ids)).toEqual(await plain.deleteByIds(ids));
+      for (const id of ids) live.delete(id);
+    };
+    await apply(base);
+    // Delete a third (plants included, the last slot, twice the same id), replace some, add new ones.
+    await remove([base[base.length - 1].id, ...base.filter(() => r2() < 0.33).map((r) => r.id), 'missing']);
+    await remove([base[0].id]);
+    const replaced = [...live.values()].filter(() => r2() < 0.05).map((r) => ({ ...r, values: flip(r.values as Float32Array, 1 + Math.floor(r2() * 40), r2) }));
+    await apply(replaced);
+    const readded = base.filter((r) => !live.has(r.id) && r2() < 0.3).map((r) => ({ ...r, values: flip(r.values as Float32Array, Math.floor(r2() * 20), r2) }));
+    await apply(readded);
+    await apply(Array.from({ length: 500 }, (_, i) => ({ id: `new${i}`, values: flip(queries[i % queries.length], i % 45, r2) })));
+    expect((await mih.describe()).vectorCount).toBe(live.size);
+    expect(replaced.length).toBeGreaterThan(50);
+    expect(readded.length).toBeGreaterThan(200);
+    const liveRecs = [...live.values()];
+    for (const r of liveRecs) {
+      const got = (await mih.query(r.values, { topK: 100 })).matches;
+      expect(got.map((m) => m.id)).toContain(r.id);
+      expect(got).toEqual(await scanWithin(plain, r.values as Float32Array, { topK: 100 }, RADIUS));
+    }
+    for (const q of queries) {
+      const got = (await mih.query(q, { topK: 10_000 })).matches.map((m) => `${m.id} ${m.score}`).sort();
+      expect(got).toEqual(bruteForce(liveRecs, q, RADIUS));
+    }
+    // Shrink to just below `above`: the scan again; grow back: the (maintained) tables again.
+    const ids = [...live.keys()];
+    await remove(ids.slice(999));
+    expect((await mih.describe()).vectorCount).toBe(999);
+    expect((await mih.query(queries[1], { topK: 30 })).matches).toEqual((await plain.query(queries[1], { topK: 30 })).matches);
+    await apply(base.slice(3000, 4000));
+    for (const q of queries) expect((await mih.query(q, { topK: 100 })).matches).toEqual(await scanWithin(plain, q, { topK: 100 }, RADIUS));
+  });
+
+  it('keeps namespaces apart and applies the metadata filter, as the scan', async () => {
+    const withNs = records.slice(0, 8000).map((r, i) => ({ ...r, namespace: i % 3 === 0 ? 'a' : i % 3 === 1 ? 'b' : undefined, metadata: { owner: i % 2 ? 'alice' : 'bob' } }));
+    const mih = new HammingIndex(256, { mih: { radius: RADIUS, above: 1000 } });
+    const plain = new HammingIndex(256);
+    await mih.upsert(withNs);
+    await plain.upsert(withNs);
+    const cases: QueryOptions[] = [{ namespace: 'a' }, { namespace: 'b' }, { filter: { owner: 'alice' } }, { namespace: 'a', filter: { owner: 'bob' } }, { namespace: 'c' }, {}];
+    let nonEmpty = 0;
+    for (const q of queries) {
+      for (const opts of cases) {
+        const o = { ...opts, topK: 20, returnMetadata: true };
+        const got = (await mih.query(q, o)).matches;
+        expect(got).toEqual(await scanWithin(plain, q, o, RADIUS));
+        for (const m of got) {
+          if (opts.namespace) expect(m.namespace).toBe(opts.namespace);
+          if (opts.filter) expect(m.metadata?.owner).toBe(opts.filter.owner);
+        }
+        if (got.length) nonEmpty++;
+      }
+    }
+    expect(nonEmpty).toBeGreaterThan(queries.length * 3);
+  });
+
+  it('refuses mih for codes that are not 256 bits and bad radii; counts its memory', () => {
+    expect(() => new HammingIndex(128, { mih: { radius: 31 } })).toThrow(/256-bit/);
+    for (const radius of [-1, 2.5, 257]) expect(() => new HammingIndex(256, { mih: { radius } })).toThrow(RangeError);
+    expect(() => new HammingIndex(256, { mih: { radius: 31, above: -5 } })).toThrow(RangeError);
+    expect(new HammingIndex(256, { mih: { radius: 31 } }).bytesPerVector).toBe(32 + 16 * 4 + 4);
+  });
+});
