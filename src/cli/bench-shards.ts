@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { evaluate, parseCsv, type Prediction, type TruthRow } from '../core/eval/metrics.ts';
 import { DEFAULT_FUSION } from '../core/fusion/defaults.ts';
 import { Catalog, type CatalogEntry, type EntryStore } from '../core/index/catalog.ts';
-import { plannedIndexFactory } from '../core/index/index-plan.ts';
+import { DEFAULT_BINARY_RADIUS, plannedIndexFactory } from '../core/index/index-plan.ts';
 import { kthBackgroundSimilarity, packFromBytes } from '../core/signals/descriptor.ts';
 import { packFingerprint } from '../core/signals/fingerprint.ts';
 import type { PdqValue } from '../core/signals/pdq.ts';
@@ -178,7 +178,7 @@ async function fillSynthetic(url: string, o: ShardBenchOptions, count: number, s
  */
 async function shardMemory(n: number, shortlistSignals: string, synth: Awaited<ReturnType<typeof synthesizer>>) {
   const cat = new Catalog(synth.signals, DEFAULT_FUSION, plannedIndexFactory({
-    ivf: new Uint8Array(readFileSync(`${ROOT}models/copy-desc.ivf.bin`)), shortlistSignals: shortlistSignals.split(','),
+    ivf: new Uint8Array(readFileSync(`${ROOT}models/copy-desc.ivf.bin`)), shortlistSignals: shortlistSignals.split(','), binaryRadius: DEFAULT_BINARY_RADIUS,
   }), new ColdEntries());
   const fps = Array.from({ length: 1000 }, () => synth.next());
   const used = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };

@@ -9,8 +9,8 @@ import type { FusionModel } from '../core/fusion/fusion.ts';
 import { fingerprintBytes, type LocalMode } from '../core/pipeline.ts';
 import type { QueryFeatures } from '../core/verify/rerank.ts';
 import type { VerifyOptions } from '../core/local/index.ts';
-import { defaultIndexFactory, flatIndexFactory, shortlistingOnly, type IndexFactory } from '../core/index/catalog.ts';
-import { defaultShortlist } from '../core/index/index-plan.ts';
+import { flatIndexFactory, shortlistingOnly, type IndexFactory } from '../core/index/catalog.ts';
+import { DEFAULT_BINARY_RADIUS, defaultShortlist, plannedIndexFactory } from '../core/index/index-plan.ts';
 import { resolveSignals } from '../core/signals/registry.ts';
 import type { Fingerprint, Signal } from '../core/signals/signal.ts';
 import { initNodeCodecs } from '../functions/node/codecs.ts';
@@ -50,7 +50,7 @@ export async function createPipeline(names: string[] = DEFAULT_SIGNALS, o: Pipel
   return {
     signals,
     verify: { match: { kernel } },
-    indexFactory: shortlistingOnly(o.shortlistSignals ?? defaultShortlist(names), o.flatIndex ? flatIndexFactory : defaultIndexFactory),
+    indexFactory: indexFactoryFor(names, o),
     // Resolved on use: fingerprinting needs no fusion model, searching does.
     get fusion() {
       return names.length === 1 ? singleSignalFusion(names[0]) : fusionFor(names);
@@ -62,6 +62,20 @@ export async function createPipeline(names: string[] = DEFAULT_SIGNALS, o: Pipel
       return { fingerprint: res.fingerprint, ms: performance.now() - t0, local: res.local };
     },
   };
+}
+
+/**
+ * The service's index plan (shard-index.ts): the descriptor in the shipped IVF-PQ when it is the
+ * default model, PDQ as bits, histograms re-scored only; --flat-index measures exact shortlists.
+ */
+function indexFactoryFor(names: string[], o: PipelineOptions): IndexFactory {
+  const shortlistSignals = o.shortlistSignals ?? defaultShortlist(names);
+  if (o.flatIndex) return shortlistingOnly(shortlistSignals, flatIndexFactory);
+  const shipped = (o.model ?? DEFAULT_MODEL) === DEFAULT_MODEL;
+  return plannedIndexFactory({
+    ivf: shipped ? new Uint8Array(readFileSync(`${ROOT}models/copy-desc.ivf.bin`)) : undefined,
+    shortlistSignals, binaryRadius: DEFAULT_BINARY_RADIUS,
+  });
 }
 
 /**

@@ -74,3 +74,23 @@ describe('Catalog', () => {
     expect(cat.size).toBe(11);
   });
 });
+
+describe('SlotTable', () => {
+  it('keeps ids, namespaces and metadata with their slot through deletes that move the last slot', async () => {
+    const { SlotTable } = await import('../../src/core/index/slots.ts');
+    const t = new SlotTable();
+    for (let i = 0; i < 2000; i++) t.assign(`id${i}`, `ns${i % 3}`, i % 5 === 0 ? { k: i } : undefined);
+    const moves: [number, number][] = [];
+    expect(t.remove('id10', (from, to) => moves.push([from, to]))).toBe(true);
+    expect(moves).toEqual([[1999, 10]]);
+    expect(t.entry(10)).toEqual({ id: 'id1999', namespace: 'ns1', metadata: undefined });
+    expect(t.slotOf('id1999')).toBe(10);
+    expect(t.remove('id10', () => {})).toBe(false);
+    expect(t.accepts(t.slotOf('id5')!, 'ns2', { k: 5 })).toBe(true);
+    expect(t.accepts(t.slotOf('id5')!, 'ns1')).toBe(false);
+    expect(t.accepts(t.slotOf('id6')!, undefined, { k: 6 })).toBe(false);
+    t.assign('id5', 'other');
+    expect(t.entry(t.slotOf('id5')!)).toEqual({ id: 'id5', namespace: 'other', metadata: undefined });
+    expect(t.size).toBe(1999);
+  });
+});

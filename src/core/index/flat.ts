@@ -4,7 +4,7 @@
  * measured against. Deletes swap the last slot into the hole so the scan stays dense.
  */
 import {
-  matchesFilter, TopK, toFloat32,
+  TopK, toFloat32,
   type IndexInfo, type Metric, type QueryOptions, type VectorIndex, type VectorMatch, type VectorRecord,
 } from './vector-index.ts';
 import { SlotTable } from './slots.ts';
@@ -62,9 +62,7 @@ export class FlatIndex implements VectorIndex {
     const q = toFloat32(vector);
     const top = new TopK(options.topK ?? 5);
     for (let i = 0; i < this.table.size; i++) {
-      const s = this.table.slots[i];
-      if (options.namespace !== undefined && s.namespace !== options.namespace) continue;
-      if (!matchesFilter(s.metadata, options.filter)) continue;
+      if (!this.table.accepts(i, options.namespace, options.filter)) continue;
       top.push(i, this.score(q, i));
     }
     const matches = top.ids.map((slot, k) => this.match(slot, top.scores[k], options));
@@ -72,7 +70,7 @@ export class FlatIndex implements VectorIndex {
   }
 
   private match(slot: number, score: number, o: QueryOptions): VectorMatch {
-    const s = this.table.slots[slot];
+    const s = this.table.entry(slot);
     const m: VectorMatch = { id: s.id, score: this.metric === 'euclidean' ? -score : score, namespace: s.namespace };
     if (o.returnValues) m.values = this.values(slot);
     if (o.returnMetadata && o.returnMetadata !== 'none') m.metadata = s.metadata;

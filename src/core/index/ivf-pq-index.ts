@@ -13,7 +13,7 @@ import { kmeans } from '../quant/kmeans.ts';
 import { ProductQuantizer, trainPQ } from '../quant/pq.ts';
 import { SlotTable } from './slots.ts';
 import {
-  matchesFilter, refineExact, TopK, toFloat32,
+  refineExact, TopK, toFloat32,
   type IndexInfo, type QueryOptions, type VectorIndex, type VectorMatch, type VectorRecord,
 } from './vector-index.ts';
 
@@ -189,7 +189,7 @@ export class IVFPQIndex implements VectorIndex {
     const approx = this.scan(q, this.refine > 0 ? topK * this.refine : topK, o);
     const final = this.refine > 0 ? this.rerank(q, approx, topK) : approx;
     const matches = final.ids.map((slot, k) => {
-      const s = this.table.slots[slot];
+      const s = this.table.entry(slot);
       const m: VectorMatch = { id: s.id, score: final.scores[k], namespace: s.namespace };
       if (o.returnMetadata && o.returnMetadata !== 'none') m.metadata = s.metadata;
       if (o.returnValues) m.values = this.fullVector(s.id) ?? this.decode(slot);
@@ -230,11 +230,7 @@ export class IVFPQIndex implements VectorIndex {
         for (let j = 0, t = 0; j < m; j++, t += ksub) s += lut[t + codes[p + j]];
         if (s <= top.worst) continue;
         const slot = cell.slots[i];
-        if (filtered) {
-          const meta = this.table.slots[slot];
-          if (o.namespace !== undefined && meta.namespace !== o.namespace) continue;
-          if (!matchesFilter(meta.metadata, o.filter)) continue;
-        }
+        if (filtered && !this.table.accepts(slot, o.namespace, o.filter)) continue;
         top.push(slot, s);
       }
     }
@@ -242,7 +238,7 @@ export class IVFPQIndex implements VectorIndex {
   }
 
   private rerank(q: Float32Array, approx: TopK, topK: number): TopK {
-    return refineExact(q, approx, topK, (slot) => this.fullVector(this.table.slots[slot].id));
+    return refineExact(q, approx, topK, (slot) => this.fullVector(this.table.idAt(slot)));
   }
 
 

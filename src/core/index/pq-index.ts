@@ -6,7 +6,7 @@
  */
 import type { ProductQuantizer } from '../quant/pq.ts';
 import {
-  matchesFilter, refineExact, TopK, toFloat32,
+  refineExact, TopK, toFloat32,
   type IndexInfo, type QueryOptions, type VectorIndex, type VectorMatch, type VectorRecord,
 } from './vector-index.ts';
 import { SlotTable } from './slots.ts';
@@ -66,14 +66,12 @@ export class PQIndex implements VectorIndex {
     const scores = this.pq.scan(this.pq.distanceTable(q, 'ip'), this.codes, this.table.size);
     const approx = new TopK(this.refine > 0 ? topK * this.refine : topK);
     for (let i = 0; i < this.table.size; i++) {
-      const s = this.table.slots[i];
-      if (o.namespace !== undefined && s.namespace !== o.namespace) continue;
-      if (!matchesFilter(s.metadata, o.filter)) continue;
+      if (!this.table.accepts(i, o.namespace, o.filter)) continue;
       approx.push(i, scores[i]);
     }
     const final = this.refine > 0 ? this.rerank(q, approx, topK) : approx;
     const matches = final.ids.map((slot, k) => {
-      const s = this.table.slots[slot];
+      const s = this.table.entry(slot);
       const m: VectorMatch = { id: s.id, score: final.scores[k], namespace: s.namespace };
       if (o.returnMetadata && o.returnMetadata !== 'none') m.metadata = s.metadata;
       if (o.returnValues) m.values = this.fullVector(s.id) ?? this.pq.decode(this.codes, slot);
@@ -83,7 +81,7 @@ export class PQIndex implements VectorIndex {
   }
 
   private rerank(q: Float32Array, approx: TopK, topK: number): TopK {
-    return refineExact(q, approx, topK, (slot) => this.fullVector(this.table.slots[slot].id));
+    return refineExact(q, approx, topK, (slot) => this.fullVector(this.table.idAt(slot)));
   }
 
 
