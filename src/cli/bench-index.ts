@@ -5,8 +5,11 @@
  * spread matches how far real photos sit from their nearest neighbour; the s1 references are added
  * among them, so the true-copy hit rate at n vectors can be compared with the one at 562. Full
  * vectors stand in for cold storage (SQLite in the Durable Object) and are only read to re-rank.
- * FAISS (models/train/faiss_baseline.py, python3-faiss) gives exact ground truth and its own
- * IVF-PQ + RefineFlat timing with the same parameters, one thread, one query at a time.
+ * FAISS (models/train/faiss_baseline.py, python3-faiss) gives exact ground truth, the brute-force
+ * time (IndexFlatIP), and its own IVF-PQ + RefineFlat timing with the same parameters, one thread,
+ * one query at a time. Both sides build once and sweep nprobe (and refine) over that build, so the
+ * recall/time curve, FAISS's time at equal recall and the nprobe that reaches recall@10 >= 0.95 are
+ * measured. With `--cell-scale eigen` FAISS is also run with its cells cut in the same scaled space.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,8 +33,10 @@ export interface IndexBenchOptions {
   queries: number;
   nlist: number;
   m: number;
-  nprobe: number;
-  refine: number;
+  /** Cells scanned per query: one value, or a list swept over one build (the first is the primary row). */
+  nprobe: number | number[];
+  /** Candidates re-ranked per result wanted: one value or a list (swept with every nprobe). */
+  refine: number | number[];
   trainN: number;
   trainImages: number;
   out: string;
@@ -177,8 +182,16 @@ export async function benchIndex(o: IndexBenchOptions) {
   // The s1 positives and their sources' rows, so FAISS's exact search gives the hit-rate ceiling at n.
   writeFileSync(join(o.out, 'copies.f32'), pos);
   writeFileSync(join(o.out, 'copies_src.i32'), Int32Array.from(truth, (t) => refFiles.findIndex((f) => idOf(f) === t.source)));
+  const nprobes = [o.nprobe].flat();
+  const refines = [o.refine].flat();
+  if (!nprobes.length || nprobes.some((p) => !Number.isInteger(p) || p < 1)) throw new Error('--nprobe: positive integers, comma-separated');
+  if (!refines.length || refines.some((r) => !Number.isInteger(r) || r < 0)) throw new Error('--refine: non-negative integers, comma-separated');
+  const cellScale = o.cellScale === 'eigen' ? unwhitenScale() : undefined;
+  const scalePath = join(o.out, 'cell-scale.f32');
+  if (cellScale) writeFileSync(scalePath, cellScale);
   console.error(`vectors: ${o.n} x ${dim} (mixture of ${k} train embeddings, nearest-neighbour cosine ${cos.toFixed(3)}, sigma ${sigma.toFixed(3)}); running FAISS...`);
-  const faiss = JSON.parse(execFileSync('/usr/bin/python3', [`${ROOT}models/train/faiss_baseline.py`, o.out, String(o.nlist), String(o.m), String(o.nprobe), String(o.refine), String(o.trainN)], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').pop()!);
+  const faissArgs = [`${ROOT}models/train/faiss_baseline.py`, o.out, String(o.nlist), String(o.m), nprobes.join(','), refines.join(','), String(o.trainN), ...(cellScale ? [scalePath] : [])];
+  const faiss = JSON.parse(execFileSync('/usr/bin/python3', faissArgs, { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!) as FaissResult;
   const gt = readI32(join(o.out, 'gt.i32'));
 
   const idOfRow = (i: number) => (i < nRefs ? idOf(refFiles[i]) : String(i));
@@ -188,9 +201,8 @@ export async function benchIndex(o: IndexBenchOptions) {
   const sampleRows = Array.from({ length: Math.min(o.trainN, o.n) }, () => rng.int(o.n));
   const sample = new Float32Array(sampleRows.length * dim);
   sampleRows.forEach((r, i) => sample.set(base.subarray(r * dim, (r + 1) * dim), i * dim));
-  const cellScale = o.cellScale === 'eigen' ? unwhitenScale() : undefined;
   const ix = IVFPQIndex.train(sample, sampleRows.length, dim, { nlist: o.nlist, m: o.m, iters: 8, seed: 1, cellScale }, {
-    nprobe: o.nprobe, refine: o.refine, fullVector: (id) => { const r = rowOf(id); return base.subarray(r * dim, (r + 1) * dim); },
+    nprobe: nprobes[0], refine: refines[0], fullVector: (id) => { const r = rowOf(id); return base.subarray(r * dim, (r + 1) * dim); },
   });
   const trainS = (performance.now() - t0) / 1000;
   const bar = new Progress('add', o.n);
@@ -203,22 +215,33 @@ export async function benchIndex(o: IndexBenchOptions) {
   bar.end();
   const buildS = (performance.now() - t0) / 1000;
   const heap1 = process.memoryUsage();
+  console.error(`ours: trained in ${trainS.toFixed(1)} s, built in ${buildS.toFixed(1)} s`);
 
-  const times: number[] = [];
-  let hit = 0;
-  for (let qi = 0; qi < o.queries; qi++) {
-    const t = performance.now();
-    const { matches } = await ix.query(queries.subarray(qi * dim, (qi + 1) * dim), { topK: 10 });
-    times.push(performance.now() - t);
-    const want = new Set(Array.from(gt.subarray(qi * 10, qi * 10 + 10), idOfRow));
-    hit += matches.filter((mm) => want.has(mm.id)).length;
-  }
   const copyHits = async (search: (q: Float32Array) => Promise<string[]>) => {
     let found = 0;
     for (let i = 0; i < truth.length; i++) if ((await search(pos.subarray(i * dim, (i + 1) * dim))).includes(truth[i].source)) found++;
     return found / truth.length;
   };
-  const atN = await copyHits(async (q) => (await ix.query(q, { topK: 10 })).matches.map((mm) => mm.id));
+  const ours: SweepRow[] = [];
+  for (const refine of refines) {
+    for (const nprobe of nprobes) {
+      ix.nprobe = nprobe;
+      ix.refine = refine;
+      const times: number[] = [];
+      let hit = 0;
+      for (let qi = 0; qi < o.queries; qi++) {
+        const t = performance.now();
+        const { matches } = await ix.query(queries.subarray(qi * dim, (qi + 1) * dim), { topK: 10 });
+        times.push(performance.now() - t);
+        const want = new Set(Array.from(gt.subarray(qi * 10, qi * 10 + 10), idOfRow));
+        hit += matches.filter((mm) => want.has(mm.id)).length;
+      }
+      const copy = await copyHits(async (q) => (await ix.query(q, { topK: 10 })).matches.map((mm) => mm.id));
+      const row = { nprobe, refine, p50_ms: median(times), p99_ms: pct(times, 0.99), recall_at_10: hit / (o.queries * 10), true_copy_top10: copy };
+      console.error(`ours nprobe=${nprobe} refine=${refine}: p50 ${row.p50_ms.toFixed(2)} ms p99 ${row.p99_ms.toFixed(2)} ms recall ${row.recall_at_10.toFixed(3)} copy ${copy.toFixed(3)}`);
+      ours.push(row);
+    }
+  }
   const atRefs = await copyHits(async (q) => {
     const s: [number, string][] = refFiles.map((f, r) => {
       let d = 0;
@@ -228,13 +251,53 @@ export async function benchIndex(o: IndexBenchOptions) {
     return s.sort((a, b) => b[0] - a[0]).slice(0, 10).map((x) => x[1]);
   });
   const heapPerVector = (heap1.heapUsed + heap1.arrayBuffers - heap0.heapUsed - heap0.arrayBuffers) / o.n;
-  const p50 = median(times);
+
+  const fRows = faiss.faiss_sweep;
+  const eRows = faiss.faiss_eigen_sweep;
+  const at = (rows: FaissRow[] | undefined, r: SweepRow) => rows?.find((f) => f.nprobe === r.nprobe && f.refine === r.refine);
+  const pick = (f: FaissRow | undefined, prefix: string) =>
+    f ? { [`${prefix}_p50_ms`]: f.p50_ms, [`${prefix}_p99_ms`]: f.p99_ms, [`${prefix}_recall_at_10`]: f.recall_at_10, [`${prefix}_true_copy_top10`]: f.true_copy_top10 } : {};
+  const sweep = ours.map((r) => ({ ...r, ...pick(at(fRows, r), 'faiss'), ...(eRows ? pick(at(eRows, r), 'faiss_eigen') : {}) }));
+  // FAISS's time at equal recall: its smallest nprobe (on its finer grid, same refine) whose recall@10 >= ours.
+  const equal = (rows: FaissRow[] | undefined, r: SweepRow) => {
+    const f = rows?.filter((x) => x.refine === r.refine && x.recall_at_10 >= r.recall_at_10).sort((a, b) => a.nprobe - b.nprobe)[0];
+    return f ? { nprobe: f.nprobe, recall_at_10: f.recall_at_10, p50_ms: f.p50_ms, ratio: r.p50_ms / f.p50_ms } : null;
+  };
+  const equalRecall = ours.map((r) => ({
+    nprobe: r.nprobe, refine: r.refine, recall_at_10: r.recall_at_10, p50_ms: r.p50_ms,
+    faiss: equal(fRows, r), ...(eRows ? { faiss_eigen: equal(eRows, r) } : {}),
+  }));
+  // The nprobe that reaches recall@10 >= 0.95, per refine (null: not within the sweep).
+  const reach = (rows: { nprobe: number; refine: number; recall_at_10: number }[] | undefined) =>
+    rows ? Object.fromEntries(refines.map((rf) => [String(rf), rows.filter((x) => x.refine === rf && x.recall_at_10 >= 0.95).sort((a, b) => a.nprobe - b.nprobe)[0]?.nprobe ?? null])) : undefined;
+  // The primary row: the fastest of ours reaching recall@10 >= 0.95 if any, else the first nprobe and refine.
+  const primary = [...ours].filter((r) => r.recall_at_10 >= 0.95).sort((a, b) => a.p50_ms - b.p50_ms)[0] ?? ours[0];
+  const fp = at(fRows, primary)!;
+  const ep = at(eRows, primary);
+  const { faiss_sweep: _f, faiss_eigen_sweep: _e, ...faissRest } = faiss;
   return {
-    n: o.n, dim, description: (await ix.describe()).description, nprobe: o.nprobe, refine: o.refine, cell_scale: o.cellScale,
-    p50_ms: p50, p99_ms: pct(times, 0.99), recall_at_10: hit / (o.queries * 10),
+    n: o.n, dim, description: (await ix.describe()).description, nprobe: primary.nprobe, refine: primary.refine, cell_scale: o.cellScale,
+    p50_ms: primary.p50_ms, p99_ms: primary.p99_ms, recall_at_10: primary.recall_at_10,
     bytes_per_vector: ix.bytesPerVector, heap_bytes_per_vector: Math.round(heapPerVector),
     train_s: trainS, build_s: buildS,
-    true_copy_top10_at_n: atN, true_copy_top10_at_refs: atRefs,
-    ...faiss, time_ratio_to_faiss: p50 / faiss.faiss_p50_ms,
+    true_copy_top10_at_n: primary.true_copy_top10, true_copy_top10_at_refs: atRefs,
+    ...faissRest,
+    faiss_p50_ms: fp.p50_ms, faiss_p99_ms: fp.p99_ms, faiss_recall_at_10: fp.recall_at_10, faiss_true_copy_top10_at_n: fp.true_copy_top10,
+    ...(ep ? { faiss_eigen_p50_ms: ep.p50_ms, faiss_eigen_recall_at_10: ep.recall_at_10, faiss_eigen_true_copy_top10_at_n: ep.true_copy_top10 } : {}),
+    time_ratio_to_faiss: primary.p50_ms / fp.p50_ms,
+    time_ratio_to_flat: primary.p50_ms / faiss.faiss_flat_p50_ms,
+    nprobe_for_recall_95: { ours: reach(ours), faiss: reach(fRows), ...(eRows ? { faiss_eigen: reach(eRows) } : {}) },
+    equal_recall_ratio: equalRecall,
+    sweep,
+    faiss_grid: fRows.map(({ requested: _r, ...x }) => x),
+    ...(eRows ? { faiss_eigen_grid: eRows.map(({ requested: _r, ...x }) => x) } : {}),
   };
+}
+
+interface SweepRow { nprobe: number; refine: number; p50_ms: number; p99_ms: number; recall_at_10: number; true_copy_top10: number }
+interface FaissRow { nprobe: number; refine: number; p50_ms: number; p99_ms: number; recall_at_10: number; true_copy_top10: number | null; requested: boolean }
+interface FaissResult {
+  faiss_version: string; faiss_build_s: number; faiss_flat_p50_ms: number; faiss_flat_p99_ms: number; faiss_flat_queries: number;
+  faiss_description: string; exact_true_copy_top10_at_n: number | null; faiss_sweep: FaissRow[];
+  faiss_eigen_build_s?: number; faiss_eigen_description?: string; faiss_eigen_sweep?: FaissRow[];
 }
