@@ -18,6 +18,8 @@ export interface FingerprintResult {
   height: number;
   /** ORB features for geometric verification (and of the mirrored image, for a query). */
   local?: QueryFeatures;
+  /** The decoded image (for a thumbnail); callers that keep results should drop it. */
+  image: RGBAImage;
 }
 
 /** 'ref': features to store for later checks; 'query': also those of the mirror image. */
@@ -31,7 +33,7 @@ export async function fingerprintBytes(
 ): Promise<FingerprintResult> {
   const img = await decodeImage(bytes, limits);
   const fingerprint = await extractFingerprint(signals, img);
-  const res: FingerprintResult = { fingerprint, width: img.width, height: img.height };
+  const res: FingerprintResult = { fingerprint, width: img.width, height: img.height, image: img };
   if (local !== 'none') res.local = localFeaturesOf(img, local);
   return res;
 }

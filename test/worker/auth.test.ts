@@ -44,6 +44,12 @@ describe('tenants and keys', () => {
     expect(await code(await call('/v1/stats', keyA.slice(0, -1) + (keyA.endsWith('A') ? 'B' : 'A')))).toBe('unauthorized');
     expect((await call('/health', null)).status).toBe(200);
     expect((await call('/openapi.json', null)).status).toBe(200);
+    // The console page itself is public (it asks for a key); its thumbnails are not.
+    const page = await call('/console', null);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('copycat review console');
+    expect(await code(await call('/v1/images/x/thumbnail', null))).toBe('unauthorized');
   });
 
   it("confines a tenant's key to its own images: no read, search, list or delete of another's", async () => {

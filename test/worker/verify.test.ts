@@ -47,6 +47,31 @@ describe('edge with an origin', () => {
     expect(skipped.matches[0].score).toBeLessThan(body.matches[0].score);
   });
 
+  it('explain=true adds inlier correspondences inside both images; thumbnails are stored, served and deleted', async () => {
+    const e = edge({ ORIGIN_URL: inject('originUrl') });
+    const put = (await (await e.put('a', bytes('a_jpg'))).json()) as { width: number; height: number; thumbnail: { status: string; width: number; height: number } };
+    expect(put.thumbnail.status).toBe('stored');
+    expect(Math.max(put.thumbnail.width, put.thumbnail.height)).toBeLessThanOrEqual(320);
+    const plain = await e.search(bytes('a_copy_jpg'));
+    expect(plain.matches[0].verification).not.toHaveProperty('inlierPairs');
+    const explained = await e.search(bytes('a_copy_jpg'), '&explain=true');
+    const v = explained.matches[0].verification as { status: string; inliers: number; inlierPairs: number[] };
+    expect(v.status).toBe('verified');
+    expect(v.inlierPairs.length % 4).toBe(0);
+    expect(v.inlierPairs.length / 4).toBe(Math.min(60, v.inliers));
+    for (let i = 0; i < v.inlierPairs.length; i += 4) {
+      expect(v.inlierPairs[i + 2]).toBeLessThanOrEqual(put.width);
+      expect(v.inlierPairs[i + 3]).toBeLessThanOrEqual(put.height);
+    }
+    const url = `http://copycat.test/v1/images/a/thumbnail?namespace=${ns}`;
+    const thumb = await app.request(url, {}, { ...env, ORIGIN_URL: inject('originUrl') });
+    expect(thumb.status).toBe(200);
+    expect(thumb.headers.get('content-type')).toBe('image/jpeg');
+    expect([...new Uint8Array(await thumb.arrayBuffer()).slice(0, 2)]).toEqual([0xff, 0xd8]);
+    await e.del('a');
+    expect((await app.request(url, {}, env)).status).toBe(404);
+  });
+
   it('marks a reference deleted at the edge as deleted at the origin too', async () => {
     const e = edge({ ORIGIN_URL: inject('originUrl') });
     await e.put('a', bytes('a_jpg'));

@@ -20,7 +20,14 @@ export interface Geometry {
   mirrored: boolean;
   /** 3x3 row-major, query -> reference pixels, when verified. */
   transform: number[] | null;
+  /**
+   * Up to MAX_SHOWN_PAIRS inlier correspondences, flat [qx, qy, rx, ry, ...] in original pixels of
+   * the query as uploaded (un-mirrored) and of the reference: what a reviewer sees drawn as lines.
+   */
+  inlierPairs?: number[];
 }
+
+export const MAX_SHOWN_PAIRS = 60;
 
 export interface RerankOptions {
   /** Candidates whose fused score is in [minScore, maxScore] are checked; others keep their score. */
@@ -48,11 +55,28 @@ export interface QueryFeatures {
   mirrored?: LocalFeatures;
 }
 
-function toGeometry(r: VerifyResult, mirrored: boolean): Geometry {
+function toGeometry(r: VerifyResult, mirrored: boolean, q: LocalFeatures, ref: LocalFeatures): Geometry {
   return {
     verified: r.verified, inliers: r.inliers, inlierRatio: r.inlierRatio, overlapQuery: r.overlapQuery,
     overlapRef: r.overlapRef, mirrored, transform: r.transform ? Array.from(r.transform) : null,
+    inlierPairs: r.verified ? shownPairs(r, mirrored, q, ref) : undefined,
   };
+}
+
+/** An even sample of the inliers, query points mapped back to the image as uploaded. */
+function shownPairs(r: VerifyResult, mirrored: boolean, q: LocalFeatures, ref: LocalFeatures): number[] {
+  const idx: number[] = [];
+  for (let k = 0; k < r.matchList.count; k++) if (r.inlierMask[k]) idx.push(k);
+  const step = Math.max(1, idx.length / MAX_SHOWN_PAIRS);
+  const out: number[] = [];
+  const r1 = (v: number) => Math.round(v * 10) / 10;
+  for (let t = 0; t < idx.length && out.length < 4 * MAX_SHOWN_PAIRS; t += step) {
+    const k = idx[Math.floor(t)];
+    const qi = r.matchList.queryIdx[k], ri = r.matchList.trainIdx[k];
+    const qx = mirrored ? q.width - 1 - q.x[qi] : q.x[qi];
+    out.push(r1(qx), r1(q.y[qi]), r1(ref.x[ri]), r1(ref.y[ri]));
+  }
+  return out;
 }
 
 /** Below this many inliers a direct match is weak enough that the mirror is worth a try. */
@@ -61,9 +85,9 @@ const CONFIDENT_INLIERS = 50;
 /** `opts` picks the matcher (e.g. the WASM SIMD kernel) and RANSAC settings. */
 export function checkPair(q: QueryFeatures, ref: LocalFeatures, opts?: VerifyOptions): Geometry {
   const direct = verifyPair(q.features, ref, opts);
-  if ((direct.verified && direct.inliers >= CONFIDENT_INLIERS) || !q.mirrored) return toGeometry(direct, false);
+  if ((direct.verified && direct.inliers >= CONFIDENT_INLIERS) || !q.mirrored) return toGeometry(direct, false, q.features, ref);
   const flipped = verifyPair(q.mirrored, ref, opts);
-  return flipped.inliers > direct.inliers ? toGeometry(flipped, true) : toGeometry(direct, false);
+  return flipped.inliers > direct.inliers ? toGeometry(flipped, true, q.mirrored, ref) : toGeometry(direct, false, q.features, ref);
 }
 
 export function combine(score: number, g: Geometry, o: RerankOptions): number {

@@ -13,7 +13,9 @@ import { OriginClient, verifyBand } from './origin-client.ts';
 import { catalog, fingerprintImage, indexImage, limitsOf, searchImage } from './operations.ts';
 import type { StoredImageInfo } from './store.ts';
 import { authenticate, requireScope, storedNamespace, visibleNamespace } from './auth.ts';
+import consoleHtml from './console/index.html';
 import { batchRoutes } from './batch.ts';
+import { deleteThumbnail, getThumbnail } from './thumbnails.ts';
 import { keyRoutes } from './key-routes.ts';
 import type { ConsumerEnv } from './webhooks/consumer.ts';
 import { webhookRoutes } from './webhooks/routes.ts';
@@ -24,7 +26,7 @@ type AppEnv = { Bindings: Env };
 
 export const app = new Hono<AppEnv>();
 installErrorHandlers(app, 'edge', (c) => limitsOf(c.env).maxBytes);
-app.use('*', authenticate(['/health', '/openapi.json']));
+app.use('*', authenticate(['/health', '/openapi.json', '/console', '/']));
 app.route('/v1/keys', keyRoutes);
 app.route('/v1/webhooks', webhookRoutes);
 app.route('/v1/batch', batchRoutes);
@@ -34,6 +36,9 @@ function readImage(c: Context<AppEnv>) {
 }
 
 app.get('/health', (c) => c.json({ ok: true, service: 'copycat' }));
+// The review console: a static page that calls the API above from the browser.
+app.get('/console', (c) => c.html(consoleHtml));
+app.get('/', (c) => c.redirect('/console'));
 app.get('/openapi.json', (c) => c.json(OPENAPI));
 
 app.put('/v1/images/:id', requireScope('write'), async (c) => {
@@ -49,8 +54,9 @@ app.post('/v1/search', requireScope('read'), async (c) => {
   if (!Number.isInteger(topK) || topK < 1 || topK > 100) throw new ApiError(400, 'bad_topK', 'topK must be an integer from 1 to 100');
   const verify = c.req.query('verify') ?? 'true';
   if (verify !== 'true' && verify !== 'false') throw new ApiError(400, 'bad_verify', 'verify must be true or false');
+  const explain = c.req.query('explain') === 'true';
   const { bytes } = await readImage(c);
-  return c.json(await searchImage(c.env, namespace, bytes, { topK, verify: verify === 'true', requestId: requestIdOf(c) }));
+  return c.json(await searchImage(c.env, namespace, bytes, { topK, verify: verify === 'true', explain, requestId: requestIdOf(c) }));
 });
 
 /** Fingerprint without indexing: PDQ interoperates with existing hash banks (HMA, ThreatExchange). */
@@ -78,11 +84,19 @@ app.get('/v1/images/:id', requireScope('read'), async (c) => {
   return c.json({ ...info, namespace: namespaceOf(c) });
 });
 
+app.get('/v1/images/:id/thumbnail', requireScope('read'), async (c) => {
+  const id = checkedId(c);
+  const obj = await getThumbnail(c.env, storedNamespace(c), id);
+  if (!obj) throw new ApiError(404, 'not_found', `no thumbnail for ${id}${c.env.THUMBS ? '' : ' (no THUMBS bucket bound)'}`);
+  return c.body(obj.body, 200, { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=300' });
+});
+
 app.delete('/v1/images/:id', requireScope('write'), async (c) => {
   const id = checkedId(c);
   const namespace = storedNamespace(c);
   const deleted = await catalog(c.env).remove(namespace, id);
   if (!deleted) throw new ApiError(404, 'not_found', `no image with id ${id}`);
+  await deleteThumbnail(c.env, namespace, id);
   const local = await new OriginClient(c.env, requestIdOf(c)).deleteFeatures(namespace, id);
   return c.json({ id, deleted: true, localFeatures: local.status === 'ok' ? { status: 'deleted' } : { status: local.status, reason: local.reason } });
 });

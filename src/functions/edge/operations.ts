@@ -13,9 +13,10 @@ import { initEdgeCodecs } from './codecs.ts';
 import { OriginClient, type OriginEnv } from './origin-client.ts';
 import { createEdgePipeline } from './pipeline.ts';
 import { ShardedCatalog, type ShardEnv } from './shards.ts';
-import { verifyHits } from './verification.ts';
+import { storeThumbnail, type ThumbnailEnv } from './thumbnails.ts';
+import { verifyHits, type MatchVerification } from './verification.ts';
 
-export interface CatalogEnv extends OriginEnv, ShardEnv {
+export interface CatalogEnv extends OriginEnv, ShardEnv, ThumbnailEnv {
   MAX_IMAGE_BYTES?: string;
   MAX_IMAGE_PIXELS?: string;
 }
@@ -43,15 +44,26 @@ export async function indexImage(env: CatalogEnv, namespace: string, id: string,
   const { created } = await catalog(env).upsert({ id, namespace, metadata, width: fp.width, height: fp.height, fingerprint: fp.packed });
   // The global fingerprint is durable before the origin is asked; if the origin fails, the image is
   // still searchable, only unverifiable, and a repeated PUT of the same image repairs it.
-  const r = await new OriginClient(env, requestId).storeFeatures(namespace, id, bytes);
+  const [r, thumbnail] = await Promise.all([
+    new OriginClient(env, requestId).storeFeatures(namespace, id, bytes),
+    storeThumbnail(env, namespace, id, fp.image),
+  ]);
   const localFeatures = r.status === 'ok' ? { status: 'stored', ...r.value } : { status: r.status, reason: r.reason };
-  return { created, width: fp.width, height: fp.height, ...describePdq(fp.fingerprint), localFeatures };
+  return { created, width: fp.width, height: fp.height, ...describePdq(fp.fingerprint), localFeatures, thumbnail };
 }
 
 export interface SearchOptions {
   topK: number;
   verify: boolean;
+  /** Keep the inlier correspondences of verified matches (the review console draws them). */
+  explain?: boolean;
   requestId?: string;
+}
+
+function withoutPairs(v: MatchVerification): MatchVerification {
+  if (!('inlierPairs' in v)) return v;
+  const { inlierPairs: _, ...rest } = v;
+  return rest;
 }
 
 export async function searchImage(env: CatalogEnv, namespace: string, bytes: Uint8Array, o: SearchOptions) {
@@ -70,7 +82,9 @@ export async function searchImage(env: CatalogEnv, namespace: string, bytes: Uin
   const fusion = createEdgePipeline().fusion;
   const best = checked.hits[0]?.score ?? 0;
   return {
-    matches: checked.hits.slice(0, o.topK).map((h) => ({ id: h.id, score: h.score, signals: h.signals, verification: h.verification, metadata: h.metadata })),
+    matches: checked.hits.slice(0, o.topK).map((h) => ({
+      id: h.id, score: h.score, signals: h.signals, verification: o.explain ? h.verification : withoutPairs(h.verification), metadata: h.metadata,
+    })),
     verdict: verdictFor(fusion, best),
     threshold: fusion.copyThreshold,
     reviewThreshold: fusion.reviewThreshold,

@@ -8,7 +8,7 @@ import { applyGeometry, selectForVerification, type Geometry } from '../../core/
 import { bowCandidates, OriginClient, verifyBand, type OriginEnv, type PairOutcome } from './origin-client.ts';
 
 export type MatchVerification =
-  | { status: 'verified' | 'rejected'; inliers: number; inlierRatio: number; overlap: { query: number; reference: number }; mirrored: boolean; transform: number[] | null; ms?: number }
+  | { status: 'verified' | 'rejected'; inliers: number; inlierRatio: number; overlap: { query: number; reference: number }; mirrored: boolean; transform: number[] | null; ms?: number; inlierPairs?: number[] }
   | { status: 'no_reference_features' | 'not_checked' | 'unavailable' };
 
 export interface VerificationSummary {
@@ -34,7 +34,7 @@ function describePair(p: PairOutcome): MatchVerification {
   const g = p.geometry;
   return {
     status: p.status, inliers: g.inliers, inlierRatio: g.inlierRatio, overlap: { query: g.overlapQuery, reference: g.overlapRef },
-    mirrored: g.mirrored, transform: g.transform, ms: p.ms,
+    mirrored: g.mirrored, transform: g.transform, ms: p.ms, inlierPairs: g.inlierPairs,
   };
 }
 

@@ -10,3 +10,7 @@ declare module '*.bin' {
   const bytes: ArrayBuffer;
   export default bytes;
 }
+declare module '*.html' {
+  const text: string;
+  export default text;
+}
