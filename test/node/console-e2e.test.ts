@@ -4,7 +4,7 @@
 // Chromium is Debian's (/usr/bin/chromium), installed with apt-get when missing; where that is not
 // possible the test is skipped and says why, never silently.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,22 @@ import { toJpeg } from '../support/encode-node.ts';
 import { resize, syntheticImage } from '../support/synthetic.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+const S1 = join(ROOT, '../shared/bench/s1');
+
+/**
+ * The reference, an unrelated one and the uploaded copy: a real s1 photo and its perspective-warped
+ * copy when ../shared is there (the screenshot then shows a real case), else synthetic images.
+ */
+async function scene(dir: string): Promise<{ refs: [string, Uint8Array][]; source: string; upload: string }> {
+  const upload = join(dir, 'upload.jpg');
+  if (existsSync(join(S1, 'queries/Q0fd9cbf2d4.jpg'))) {
+    writeFileSync(upload, readFileSync(join(S1, 'queries/Q0fd9cbf2d4.jpg')));
+    return { refs: [['R00221', readFileSync(join(S1, 'refs/R00221.jpg'))], ['R00003', readFileSync(join(S1, 'refs/R00003.jpg'))]], source: 'R00221', upload };
+  }
+  const ref = syntheticImage(31, 480, 360);
+  writeFileSync(upload, await toJpeg(resize(ref, 360, 270), 55));
+  return { refs: [['poster', await toJpeg(ref)], ['other', await toJpeg(syntheticImage(32, 400, 400))]], source: 'poster', upload };
+}
 
 function ensureChromium(): string | null {
   if (existsSync(CHROMIUM)) return null;
@@ -36,14 +52,12 @@ describe('review console in Chromium', () => {
     const srv = await startServe(mkdtempSync(join(tmpdir(), 'copycat-console-')), { LOG_REQUESTS: 'false' });
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
     try {
-      const ref = syntheticImage(31, 480, 360);
-      for (const [id, img] of [['poster', ref], ['other', syntheticImage(32, 400, 400)]] as const) {
-        const put = await fetch(`${srv.url}/v1/images/${id}`, { method: 'PUT', body: await toJpeg(img) });
+      const { refs, source, upload: copy } = await scene(mkdtempSync(join(tmpdir(), 'copycat-console-q-')));
+      for (const [id, body] of refs) {
+        const put = await fetch(`${srv.url}/v1/images/${id}`, { method: 'PUT', body });
         expect(put.status).toBe(201);
       }
-      const dir = mkdtempSync(join(tmpdir(), 'copycat-console-q-'));
-      const copy = join(dir, 'upload.jpg');
-      writeFileSync(copy, await toJpeg(resize(ref, 360, 270), 55));
+      const other = refs[1][0];
 
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       const errors: string[] = [];
@@ -53,7 +67,7 @@ describe('review console in Chromium', () => {
       await page.waitForSelector('#verdict', { timeout: 60_000 });
       expect(await page.textContent('#verdict')).toBe('copy');
       const first = page.locator('.match').first();
-      expect(await first.getAttribute('data-id')).toBe('poster');
+      expect(await first.getAttribute('data-id')).toBe(source);
       expect(await first.getAttribute('data-status')).toBe('verified');
       await page.waitForSelector('.match canvas.pair[data-drawn="true"]', { timeout: 30_000 });
       // The thumbnail came from storage (R2) and decoded as an image.
@@ -75,11 +89,11 @@ describe('review console in Chromium', () => {
 
       // Browse: the reference is listed and can be deleted from the page.
       await page.click('#tab-browse');
-      await page.waitForSelector('tr[data-id="other"]', { timeout: 30_000 });
+      await page.waitForSelector(`tr[data-id="${other}"]`, { timeout: 30_000 });
       page.on('dialog', (d) => d.accept());
-      await page.click('tr[data-id="other"] button');
-      await page.waitForSelector('tr[data-id="other"]', { state: 'detached', timeout: 30_000 });
-      expect((await fetch(`${srv.url}/v1/images/other`)).status).toBe(404);
+      await page.click(`tr[data-id="${other}"] button`);
+      await page.waitForSelector(`tr[data-id="${other}"]`, { state: 'detached', timeout: 30_000 });
+      expect((await fetch(`${srv.url}/v1/images/${other}`)).status).toBe(404);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
