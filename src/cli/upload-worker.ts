@@ -9,11 +9,13 @@ import { serializeLocalFeatures } from '../core/local/index.ts';
 import { localFeaturesOf } from '../core/pipeline.ts';
 import { packFingerprint } from '../core/signals/fingerprint.ts';
 import type { Fingerprint } from '../core/signals/signal.ts';
+import { thumbnailJpeg } from '../core/image/thumbnail.ts';
+import { nodeJpegEncoder } from '../functions/node/codecs.ts';
 import { createPipeline } from './runtime.ts';
 
 export interface UploadJob { seq: number; path: string; local: boolean }
 export type UploadResult =
-  | { seq: number; ok: true; width: number; height: number; fingerprint: Uint8Array; local?: Uint8Array; ms: Record<string, number> }
+  | { seq: number; ok: true; width: number; height: number; fingerprint: Uint8Array; local?: Uint8Array; thumbnail?: Uint8Array; ms: Record<string, number> }
   | { seq: number; ok: false; error: string };
 
 const ready = createPipeline();
@@ -40,8 +42,10 @@ parentPort!.on('message', async (job: UploadJob) => {
     const fingerprint = packFingerprint(p.signals, fp);
     const local = job.local ? serializeLocalFeatures(localFeaturesOf(img, 'ref').features) : undefined;
     lap('orb');
-    const reply: UploadResult = { seq: job.seq, ok: true, width: img.width, height: img.height, fingerprint, local, ms };
-    parentPort!.postMessage(reply, [fingerprint.buffer, ...(local ? [local.buffer] : [])] as ArrayBuffer[]);
+    const thumbnail = (await thumbnailJpeg(img, await nodeJpegEncoder())).bytes;
+    lap('thumbnail');
+    const reply: UploadResult = { seq: job.seq, ok: true, width: img.width, height: img.height, fingerprint, local, thumbnail, ms };
+    parentPort!.postMessage(reply, [fingerprint.buffer, thumbnail.buffer, ...(local ? [local.buffer] : [])] as ArrayBuffer[]);
   } catch (err) {
     parentPort!.postMessage({ seq: job.seq, ok: false, error: err instanceof Error ? err.message : String(err) } satisfies UploadResult);
   }

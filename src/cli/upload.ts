@@ -118,7 +118,7 @@ function extract(w: Worker, job: UploadJob): Promise<UploadResult> {
 
 type BatchOutcome = { ok: true; created: number; updated: number; retries: number; ms: number } | { ok: false; error: string; retries: number; ms: number };
 
-export interface BatchItem { id: string; width: number; height: number; fingerprint: Uint8Array; local?: Uint8Array }
+export interface BatchItem { id: string; width: number; height: number; fingerprint: Uint8Array; local?: Uint8Array; thumbnail?: Uint8Array }
 export interface BatchTarget { url: string; key?: string; namespace?: string }
 
 /** One POST /v1/batch/images, retried on 429/503/5xx and dropped connections. */
@@ -128,6 +128,7 @@ export async function postBatch(o: BatchTarget, batch: BatchItem[]): Promise<Bat
   batch.forEach((r, i) => {
     form.set(`fingerprint_${i}`, new Blob([r.fingerprint]), `fingerprint_${i}`);
     if (r.local) form.set(`local_${i}`, new Blob([r.local]), `local_${i}`);
+    if (r.thumbnail) form.set(`thumb_${i}`, new Blob([r.thumbnail], { type: 'image/jpeg' }), `thumb_${i}`);
   });
   const url = `${o.url.replace(/\/$/, '')}/v1/batch/images?namespace=${encodeURIComponent(o.namespace ?? 'default')}`;
   const t0 = performance.now();

@@ -36,6 +36,9 @@ describe('copycat serve (npm start)', () => {
       const found = await fetch(`${edge}/v1/search?namespace=bulk`, { method: 'POST', body: await toJpeg(resize(imgs[3], 210, 158), 60) });
       const fb = (await found.json()) as typeof body;
       expect(fb.matches[0]).toMatchObject({ id: 'bulk3', verification: { status: 'verified' } });
+      const thumb = await fetch(`${edge}/v1/images/bulk3/thumbnail?namespace=bulk`);
+      expect(thumb.status).toBe(200);
+      expect([...new Uint8Array(await thumb.arrayBuffer()).slice(0, 2)]).toEqual([0xff, 0xd8]);
     } finally {
       srv.stop();
     }

@@ -31,9 +31,13 @@ describe('batch upsert', () => {
     const items = made.map((m, i) => ({ id: `p${i}`, width: m.width, height: m.height, metadata: { n: i } }));
     const parts: Record<string, Uint8Array> = {};
     made.forEach((m, i) => { parts[`fingerprint_${i}`] = m.fp; parts[`local_${i}`] = m.local; });
+    parts.thumb_0 = bytes('a_jpg');
     const res = await post(ns, items, parts);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ count: 3, created: 3, updated: 0, localFeatures: { status: 'stored', count: 3 } });
+    expect(await res.json()).toMatchObject({ count: 3, created: 3, updated: 0, thumbnails: 1, localFeatures: { status: 'stored', count: 3 } });
+    const thumb = await app.request(`http://copycat.test/v1/images/p0/thumbnail?namespace=${ns}`, {}, e);
+    expect(thumb.status).toBe(200);
+    expect(new Uint8Array(await thumb.arrayBuffer()).length).toBe(bytes('a_jpg').length);
     const again = await post(ns, items.slice(0, 1), { fingerprint_0: made[0].fp });
     expect(await again.json()).toMatchObject({ count: 1, created: 0, updated: 1, localFeatures: { status: 'none_sent' } });
 
@@ -52,6 +56,7 @@ describe('batch upsert', () => {
       [[ok, { ...ok, id: 'x2' }], { fingerprint_0: m.fp }, 400, 'missing_fingerprint'],
       [[ok], { fingerprint_0: m.fp.slice(0, 10) }, 422, 'bad_fingerprint'],
       [[{ ...ok, width: 0 }], { fingerprint_0: m.fp }, 400, 'bad_size'],
+      [[ok], { fingerprint_0: m.fp, thumb_0: new Uint8Array([1, 2, 3]) }, 415, 'unsupported_type'],
       [[{ ...ok, id: '../x' }], { fingerprint_0: m.fp }, 400, 'bad_id'],
       [[], {}, 400, 'bad_images'],
       [Array.from({ length: 501 }, (_, i) => ({ ...ok, id: `y${i}` })), {}, 400, 'bad_images'],

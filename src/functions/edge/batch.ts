@@ -2,8 +2,8 @@
  * POST /v1/batch/images: many references at once, fingerprinted by the caller (`copycat upload`
  * runs the same core in Node on every core it has), so bulk indexing is not bound by the Worker's
  * one thread per request. Multipart: `images` (JSON array of {id, width, height, metadata?}) and per
- * item i a file `fingerprint_<i>` (packed fingerprint) and optionally `local_<i>` (serialized
- * local features, handed to the origin). Everything is validated before anything is written; the
+ * item i a file `fingerprint_<i>` (packed fingerprint), optionally `local_<i>` (serialized
+ * local features, handed to the origin) and `thumb_<i>` (a JPEG thumbnail for the console). Everything is validated before anything is written; the
  * catalog writes each shard's part in one transaction. An overloaded shard answers 503 with
  * Retry-After, which the CLI honours: that is the back-pressure.
  */
@@ -17,10 +17,12 @@ import { requireScope, storedNamespace } from './auth.ts';
 import { catalog, type CatalogEnv } from './operations.ts';
 import { OriginClient } from './origin-client.ts';
 import { createEdgePipeline } from './pipeline.ts';
+import { putThumbnail } from './thumbnails.ts';
 import { MAX_BATCH, type UpsertInput } from './store.ts';
 
 const MAX_FINGERPRINT_BYTES = 64 * 1024;
 const MAX_LOCAL_BYTES = 2 * 1024 * 1024;
+const MAX_THUMB_BYTES = 256 * 1024;
 
 type BatchEnv = { Bindings: CatalogEnv };
 
@@ -34,6 +36,7 @@ batchRoutes.post('/images', requireScope('write'), async (c) => {
   const items = parseItems(await textField(form, 'images'));
   const inputs: UpsertInput[] = [];
   const local: { id: string; features: Uint8Array }[] = [];
+  const thumbs: { id: string; jpeg: Uint8Array }[] = [];
   for (const [i, it] of items.entries()) {
     const fingerprint = await fileField(form, `fingerprint_${i}`, MAX_FINGERPRINT_BYTES);
     if (!fingerprint) throw new ApiError(400, 'missing_fingerprint', `images[${i}] (${it.id}) has no file field fingerprint_${i}`);
@@ -41,12 +44,17 @@ batchRoutes.post('/images', requireScope('write'), async (c) => {
     inputs.push({ ...it, namespace, fingerprint });
     const f = await fileField(form, `local_${i}`, MAX_LOCAL_BYTES);
     if (f) local.push({ id: it.id, features: f });
+    const t = await fileField(form, `thumb_${i}`, MAX_THUMB_BYTES);
+    if (t && !(t[0] === 0xff && t[1] === 0xd8)) throw new ApiError(415, 'unsupported_type', `thumb_${i} must be a JPEG`);
+    if (t) thumbs.push({ id: it.id, jpeg: t });
   }
   const res = await upsertWithBackPressure(c, inputs);
   const created = res.filter((r) => r.created).length;
+  const bucket = c.env.THUMBS;
+  if (bucket) await Promise.all(thumbs.map((t) => putThumbnail(bucket, namespace, t.id, t.jpeg)));
   const origin = local.length ? await new OriginClient(c.env, requestIdOf(c)).storeFeaturesBatch(namespace, local) : null;
   return c.json({
-    count: inputs.length, created, updated: inputs.length - created,
+    count: inputs.length, created, updated: inputs.length - created, thumbnails: bucket ? thumbs.length : 0,
     localFeatures: origin === null ? { status: 'none_sent' }
       : origin.status === 'ok' ? { status: 'stored', count: origin.value.count } : { status: origin.status, reason: origin.reason },
   });

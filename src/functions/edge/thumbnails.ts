@@ -5,7 +5,7 @@
  */
 import encodeJpeg, { init as initJpegEncoder } from '@jsquash/jpeg/encode.js';
 import jpegEncWasm from '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm';
-import { makeThumbnail } from '../../core/image/thumbnail.ts';
+import { thumbnailJpeg, type JpegEncoder } from '../../core/image/thumbnail.ts';
 import type { RGBAImage } from '../../core/image/types.ts';
 
 export interface ThumbnailEnv { THUMBS?: R2Bucket }
@@ -21,14 +21,17 @@ export async function storeThumbnail(env: ThumbnailEnv, namespace: string, id: s
   try {
     encoderReady ??= initJpegEncoder(jpegEncWasm as never);
     await encoderReady;
-    const t = makeThumbnail(img);
-    const data = new Uint8ClampedArray(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    const jpeg = await encodeJpeg({ width: t.width, height: t.height, data, colorSpace: 'srgb' } as unknown as Parameters<typeof encodeJpeg>[0], { quality: 80 });
-    await env.THUMBS.put(keyOf(namespace, id), jpeg, { httpMetadata: { contentType: 'image/jpeg' } });
-    return { status: 'stored', bytes: jpeg.byteLength, width: t.width, height: t.height };
+    const t = await thumbnailJpeg(img, encodeJpeg as unknown as JpegEncoder);
+    await putThumbnail(env.THUMBS, namespace, id, t.bytes);
+    return { status: 'stored', bytes: t.bytes.length, width: t.width, height: t.height };
   } catch (err) {
     return { status: 'failed', reason: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/** A thumbnail the caller made (copycat upload sends them with a batch). */
+export function putThumbnail(bucket: R2Bucket, namespace: string, id: string, jpeg: Uint8Array) {
+  return bucket.put(keyOf(namespace, id), jpeg, { httpMetadata: { contentType: 'image/jpeg' } });
 }
 
 export async function getThumbnail(env: ThumbnailEnv, namespace: string, id: string): Promise<R2ObjectBody | null> {

@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import { init as initJpeg } from '@jsquash/jpeg/decode.js';
 import { init as initPng } from '@jsquash/png/decode.js';
 import { init as initWebp } from '@jsquash/webp/decode.js';
+import encodeJpeg, { init as initJpegEncoder } from '@jsquash/jpeg/encode.js';
+import type { JpegEncoder } from '../../core/image/thumbnail.ts';
 
 const require = createRequire(import.meta.url);
 let ready: Promise<void> | null = null;
@@ -24,4 +26,13 @@ export function initNodeCodecs(): Promise<void> {
     await initWebp(wasm('@jsquash/webp/codec/dec/webp_dec.wasm') as never);
   })();
   return ready;
+}
+
+let encoderReady: Promise<void> | null = null;
+
+/** The mozjpeg encoder (thumbnails), initialised on first use. */
+export async function nodeJpegEncoder(): Promise<JpegEncoder> {
+  encoderReady ??= initJpegEncoder(wasm('@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm') as never);
+  await encoderReady;
+  return encodeJpeg as unknown as JpegEncoder;
 }
