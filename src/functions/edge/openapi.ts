@@ -32,6 +32,7 @@ export const OPENAPI = {
           ns,
           { name: 'topK', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 10 } },
           { name: 'verify', in: 'query', description: 'check the candidates in the verification band at the origin', schema: { type: 'boolean', default: true } },
+          { name: 'explain', in: 'query', description: 'add inlierPairs [qx, qy, rx, ry, ...] (up to 60) to verified matches', schema: { type: 'boolean', default: false } },
         ],
         requestBody: image,
         responses: {
@@ -44,6 +45,7 @@ export const OPENAPI = {
         },
       },
     },
+    '/v1/images/{id}/thumbnail': { get: { summary: 'The JPEG thumbnail stored at index time (review console)', responses: { 200: { description: 'image/jpeg' }, 404: err } } },
     '/v1/batch/images': {
       post: {
         summary: 'Up to 500 references fingerprinted by the caller (copycat upload): multipart images=[{id, width, height, metadata?}], files fingerprint_<i> and optional local_<i>; validated whole, then written per shard in one transaction',
