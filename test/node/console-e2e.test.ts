@@ -32,11 +32,20 @@ async function scene(dir: string): Promise<{ refs: [string, Uint8Array][]; sourc
 
 function ensureChromium(): string | null {
   if (existsSync(CHROMIUM)) return null;
+  if (process.getuid?.() !== 0) return 'chromium is missing and installing it needs root (sudo apt-get install chromium chromium-driver)';
+  const apt = (args: string[]) => execFileSync('apt-get', args, {
+    stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 600_000,
+  });
+  const install = ['install', '-y', '--no-install-recommends', 'chromium', 'chromium-driver'];
   try {
-    console.log('console e2e: installing chromium (apt-get install -y chromium chromium-driver)...');
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium', 'chromium-driver'], {
-      stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 600_000,
-    });
+    console.log('console e2e: installing chromium (apt-get install chromium chromium-driver)...');
+    try {
+      apt(install);
+    } catch {
+      // A fresh machine may have no package lists yet.
+      apt(['update']);
+      apt(install);
+    }
   } catch (err) {
     return `chromium is missing and apt-get could not install it (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
   }
