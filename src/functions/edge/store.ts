@@ -1,8 +1,9 @@
 /**
- * The embedded store: one Durable Object with SQLite-backed storage. Every write goes to SQLite
- * first (the output gate holds the reply until it is durable), then into the in-memory Catalog that
- * serves queries; on start the Catalog is rebuilt from the rows. Fingerprints arrive already
- * extracted by the Worker, so the object spends its single thread on index work only.
+ * One catalog shard: a Durable Object with SQLite-backed storage (shards.ts routes to it). Every
+ * write goes to SQLite first (the output gate holds the reply until it is durable), then into the
+ * shortlist indexes, the only thing kept in memory; fingerprints stay in the rows and are read back
+ * for exact re-scoring. On start the indexes are rebuilt from the rows. Fingerprints arrive
+ * already extracted, so the object spends its single thread on index work only.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { Catalog, type CatalogEntry, type EntryStore } from '../../core/index/catalog.ts';
