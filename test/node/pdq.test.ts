@@ -186,7 +186,7 @@ describe('pdq: signal', () => {
   it('declares its name, version and index', () => {
     expect(pdqSignal.name).toBe('pdq');
     expect(pdqSignal.version).toBe(1);
-    expect(pdqSignal.index).toEqual({ dimensions: 256, metric: 'cosine' });
+    expect(pdqSignal.index).toEqual({ dimensions: 256, metric: 'cosine', binary: true });
   });
 
   it('serializes 8 hashes plus quality and back', () => {
