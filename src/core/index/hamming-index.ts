@@ -20,7 +20,7 @@
  * Cost, measured on the 2-core dev box (Node 20): HammingIndex.query over 100k codes, topK 10,
  * takes 2.1-2.3 ms, 43-47M codes/s, ~22 ns per code (FlatIndex on the same 100k float vectors:
  * ~59 ms, 1.7M/s); upsert packs a vector in ~4.5 us. Hot memory per
- * vector is `bytesPerVector` = d/8 bytes plus the SlotTable entry (id, namespace, metadata).
+ * vector is `bytesPerVector` = d/8 bytes plus the SlotTable entry (id map entry and pointer, namespace index).
  *
  * Multi-index hashing (option `mih`, 256-bit codes only). Why: PDQ at scale. The catalog asks for
  * topK 100 for each of the 8 dihedral variants of a query's PDQ hash, so a 1M-reference shard scans

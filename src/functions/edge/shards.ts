@@ -66,6 +66,18 @@ export class ShardedCatalog {
     return this.shard(shardIndex(namespace, id, this.count));
   }
 
+  /** Items grouped by the shard `shardOf` names, each group in input order. */
+  private byShard<T>(items: readonly T[], shardOf: (x: T) => number): Map<number, T[]> {
+    const groups = new Map<number, T[]>();
+    for (const x of items) {
+      const i = shardOf(x);
+      const g = groups.get(i);
+      if (g) g.push(x);
+      else groups.set(i, [x]);
+    }
+    return groups;
+  }
+
   private all<T>(fn: (s: DurableObjectStub<CatalogStore>) => Promise<T>): Promise<T[]> {
     return Promise.all(Array.from({ length: this.count }, (_, i) => fn(this.shard(i))));
   }
@@ -76,11 +88,7 @@ export class ShardedCatalog {
 
   /** Many images at once: one RPC per shard, shards written in parallel. */
   async upsertMany(inputs: UpsertInput[]): Promise<{ created: boolean }[]> {
-    const groups = new Map<number, number[]>();
-    inputs.forEach((x, j) => {
-      const i = shardIndex(x.namespace, x.id, this.count);
-      groups.set(i, [...(groups.get(i) ?? []), j]);
-    });
+    const groups = this.byShard(inputs.map((_, j) => j), (j) => shardIndex(inputs[j].namespace, inputs[j].id, this.count));
     const out: { created: boolean }[] = new Array(inputs.length);
     await Promise.all([...groups].map(async ([i, js]) => {
       const res = await this.shard(i).upsertMany(js.map((j) => inputs[j]));
@@ -141,11 +149,7 @@ export class ShardedCatalog {
 
   /** Exact similarities for ids, asked of the shards that hold them, in parallel. */
   private async rescoreIds(fingerprint: Uint8Array, namespace: string, ids: string[]): Promise<ShardCandidate[]> {
-    const groups = new Map<number, string[]>();
-    for (const id of ids) {
-      const i = shardIndex(namespace, id, this.count);
-      groups.set(i, [...(groups.get(i) ?? []), id]);
-    }
+    const groups = this.byShard(ids, (id) => shardIndex(namespace, id, this.count));
     const parts = await Promise.all([...groups].map(([i, g]) => this.shard(i).rescore(fingerprint, namespace, g)));
     return (parts as ShardCandidate[][]).flat();
   }
